@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import type { Escaper } from '../template/escape.ts';
+
+/** The outcome of one attempt to deliver a message. */
+export type SendResult =
+  | { ok: true; info?: string }
+  | { ok: false; retry: boolean; reason: string; retryAfterMs?: number };
+
+/** Something that delivers a channel's messages to one destination. */
+export interface Sender<M> {
+  send(message: M): Promise<SendResult>;
+  close?(): Promise<void>;
+}
+
+/** A template part of a channel's message (Slack `text`, e-mail `subject`, ...). */
+export interface TemplatePart {
+  /** How payload values are escaped in this part. */
+  readonly escape: Escaper;
+  readonly description: string;
+}
+
+/** What a channel reads from the environment: credentials and defaults. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * One kind of channel (slack, email, webhook). Each lives in its own folder with its settings,
+ * its message shape, its default template and its sender; `channels/index.ts` lists them.
+ */
+export interface ChannelKind<D, M> {
+  readonly type: string;
+  /** The destination's settings in rules.yaml, less `type`. Unknown keys are rejected. */
+  readonly settings: z.ZodType<D>;
+  readonly parts: Readonly<Record<string, TemplatePart>>;
+  /** Parts a rule replaces together (e-mail text and HTML): writing one drops the default of the others. */
+  readonly partGroups?: readonly (readonly string[])[];
+  /** Default template sources per part, from an event's title and detail lines (plain Handlebars). */
+  defaults(title: string, details: readonly DetailLine[]): Record<string, string>;
+  /** Builds the message from the rendered parts; throws when a rendered part is unusable. */
+  build(rendered: Readonly<Record<string, string>>, destination: D): M;
+  /** A plain message saying what happened, for when the rule's template failed at run time. */
+  fallback(text: string, subject: string): M;
+  /** A sender, or the reason there is none (missing credentials): messages are then logged. */
+  connect(destination: D, env: Environment): Sender<M> | { missing: string };
+}
+
+/** A "Label: value" line of a default template; `value` is a Handlebars expression source. */
+export interface DetailLine {
+  readonly label: string;
+  readonly value: string;
+  /** A path that must be truthy for the line to show. */
+  readonly when: string;
+}

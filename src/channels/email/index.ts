@@ -1,0 +1,114 @@
+import nodemailer from 'nodemailer';
+import { z } from 'zod';
+import type { ChannelKind, DetailLine, Sender } from '../channel.ts';
+import { escapeHtml, escapeNone } from '../../template/escape.ts';
+import { networkOutcome, giveUp, sent, smtpOutcome } from '../outcome.ts';
+
+const addresses = z.union([z.string(), z.array(z.string())]);
+
+export const emailSettings = z.strictObject({
+  to: addresses.describe('Recipient address or list of addresses.'),
+  cc: addresses.optional(),
+  bcc: addresses.optional(),
+  from: z.string().optional().describe('Sender; defaults to $MAIL_FROM.'),
+  reply_to: z.string().optional(),
+  smtp_url_env: z.string().default('SMTP_URL').describe('The environment variable holding the SMTP URL.'),
+});
+
+export type EmailSettings = z.output<typeof emailSettings>;
+
+export interface EmailMessage {
+  subject: string;
+  text?: string;
+  html?: string;
+}
+
+const DEFAULT_FROM = 'Switchboard <switchboard@localhost>';
+const SUBJECT_MAX = 250;
+
+const subjectOf = (title: string) =>
+  `[VCS] ${title}{{#if client.name}}: {{client.name}}{{else if data.name}}: {{data.name}}{{/if}}`;
+
+function defaultText(title: string, details: readonly DetailLine[]): string {
+  const lines = details.map((d) => `{{#if ${d.when}}}${d.label}: ${d.value}\n{{/if}}`).join('');
+  return `${title}\n\n${lines}\nWhen: {{date event.dt format="seconds"}}\nEvent: {{event.events_id}} (object {{event.object_id}})\n`;
+}
+
+function defaultHtml(title: string, details: readonly DetailLine[]): string {
+  const rows = details
+    .map((d) => `{{#if ${d.when}}}<tr><th align="left">${d.label}</th><td>${d.value}</td></tr>\n{{/if}}`)
+    .join('');
+  return (
+    `<h2>${title}</h2>\n<table cellpadding="4">\n${rows}` +
+    `<tr><th align="left">When</th><td>{{date event.dt format="seconds"}}</td></tr>\n` +
+    `<tr><th align="left">Event</th><td>{{event.events_id}} (object {{event.object_id}})</td></tr>\n</table>\n`
+  );
+}
+
+// A subject is one header line: line breaks in data must not start another header.
+const oneLine = (s: string) => s.replace(/[\r\n\t\v\f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+
+function smtpSender(settings: EmailSettings, smtpUrl: string, from: string): Sender<EmailMessage> {
+  const transport = nodemailer.createTransport(smtpUrl, {
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  } as never);
+  return {
+    async send(message) {
+      try {
+        const info = await transport.sendMail({
+          from,
+          to: settings.to,
+          cc: settings.cc,
+          bcc: settings.bcc,
+          replyTo: settings.reply_to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        });
+        if (info.accepted.length === 0) return giveUp(`every recipient was rejected: ${info.response}`);
+        return sent(info.messageId);
+      } catch (e) {
+        const err = e as { responseCode?: number; response?: string; message?: string; code?: string };
+        if (err.responseCode !== undefined) return smtpOutcome(err.responseCode, `SMTP ${err.response ?? err.message}`);
+        return networkOutcome(e);
+      }
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}
+
+export function emailChannel(): ChannelKind<EmailSettings, EmailMessage> {
+  return {
+    type: 'email',
+    settings: emailSettings as unknown as z.ZodType<EmailSettings>,
+    parts: {
+      subject: { escape: escapeNone, description: 'the subject line (line breaks are removed)' },
+      text: { escape: escapeNone, description: 'the plain-text part' },
+      html: { escape: escapeHtml, description: 'the HTML part (payload values are HTML-escaped)' },
+    },
+    partGroups: [['text', 'html']],
+    defaults: (title, details) => ({
+      subject: subjectOf(title),
+      text: defaultText(title, details),
+      html: defaultHtml(title, details),
+    }),
+    build(rendered) {
+      const subject = oneLine(rendered.subject ?? '').slice(0, SUBJECT_MAX);
+      if (subject === '') throw new Error('the rendered e-mail subject is empty');
+      const text = rendered.text?.trim() ? rendered.text : undefined;
+      const html = rendered.html?.trim() ? rendered.html : undefined;
+      if (!text && !html) throw new Error('the rendered e-mail has neither a text nor an HTML part');
+      return { subject, ...(text ? { text } : {}), ...(html ? { html } : {}) };
+    },
+    fallback: (text, subject) => ({ subject: oneLine(subject), text }),
+    connect(settings, env) {
+      const url = env[settings.smtp_url_env];
+      if (!url) return { missing: `${settings.smtp_url_env} is not set` };
+      return smtpSender(settings, url, settings.from ?? env.MAIL_FROM ?? DEFAULT_FROM);
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import type { ChannelKind, Sender } from '../channel.ts';
+import { escapeJson } from '../../template/escape.ts';
+import { httpOutcome, networkOutcome } from '../outcome.ts';
+
+export const webhookSettings = z.strictObject({
+  url: z.string().describe('Where to POST; use ${ENV_VAR} for URLs that carry a secret.'),
+  method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+  headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Authorization.'),
+  timeout_ms: z.number().int().positive().default(10_000),
+});
+
+export type WebhookSettings = z.output<typeof webhookSettings>;
+
+export interface WebhookMessage {
+  body: unknown;
+}
+
+// The default body: the event as VCS sent it, plus a one-line summary for chat-style receivers.
+const DEFAULT_BODY =
+  '{"text": "{{__title}} (#{{event.object_id}}, {{date event.dt}})", "rule": "{{rule.name}}", "event": {{{json event}}}, "data": {{{json data}}} }';
+
+function httpSender(settings: WebhookSettings, fetchFn: typeof fetch): Sender<WebhookMessage> {
+  return {
+    async send(message) {
+      try {
+        const res = await fetchFn(settings.url, {
+          method: settings.method,
+          headers: { 'content-type': 'application/json', 'user-agent': 'switchboard', ...settings.headers },
+          body: JSON.stringify(message.body),
+          signal: AbortSignal.timeout(settings.timeout_ms),
+        });
+        return httpOutcome(res.status, (await res.text()).slice(0, 300), res.headers.get('retry-after'));
+      } catch (e) {
+        return networkOutcome(e);
+      }
+    },
+  };
+}
+
+export function webhookChannel(runtime: { fetch?: typeof fetch } = {}): ChannelKind<WebhookSettings, WebhookMessage> {
+  return {
+    type: 'webhook',
+    settings: webhookSettings as unknown as z.ZodType<WebhookSettings>,
+    parts: { body: { escape: escapeJson, description: 'the JSON body; payload values are JSON-string escaped' } },
+    defaults: (title) => ({ body: DEFAULT_BODY.replace('{{__title}}', title) }),
+    build(rendered) {
+      try {
+        return { body: JSON.parse(rendered.body ?? '') };
+      } catch (e) {
+        throw new Error(`the rendered webhook body is not valid JSON: ${(e as Error).message}`);
+      }
+    },
+    fallback: (text) => ({ body: { text, fallback: true } }),
+    connect(settings) {
+      if (!settings.url) return { missing: 'its url is empty' };
+      return httpSender(settings, runtime.fetch ?? ((input, init) => fetch(input, init)));
+    },
+  };
+}

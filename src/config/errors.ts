@@ -1,0 +1,63 @@
+import type { Document, LineCounter } from 'yaml';
+import { isMap, isNode, isPair, isScalar } from 'yaml';
+
+/** One problem in a rules file, where it is and what was expected. */
+export interface ConfigError {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  /** The YAML path, e.g. `rules[0].events[1]`; empty for the document itself. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type Path = readonly (string | number)[];
+
+/** `rules[0].events[1]` */
+export function formatPath(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** `rules.yaml:12:7: rules[0].events[1]: unknown event id ...` */
+export function formatError(e: ConfigError): string {
+  return `${e.file}:${e.line}:${e.col}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}
+
+/** Finds source positions for YAML paths, pointing at the deepest node that exists. */
+export class Locator {
+  constructor(
+    private readonly file: string,
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** An error at `path`; `atKey` points at a mapping key (an unknown key) rather than its value. */
+  error(path: Path, message: string, atKey = false): ConfigError {
+    return { file: this.file, ...this.position(path, atKey), path: formatPath(path), message };
+  }
+
+  private position(path: Path, atKey: boolean): { line: number; col: number } {
+    let node: unknown = this.doc.contents;
+    for (let i = 0; i < path.length; i++) {
+      const key = path[i];
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
+        if (!pair) break;
+        node = atKey && i === path.length - 1 ? pair.key : pair.value;
+      } else if (isNode(node) && 'items' in node && typeof key === 'number') {
+        const next = (node.items as unknown[])[key];
+        if (next === undefined) break;
+        node = next;
+      } else break;
+    }
+    const offset = isNode(node) && node.range ? node.range[0] : 0;
+    const { line, col } = this.lines.linePos(offset);
+    return { line, col };
+  }
+
+  /** Offset-based position, for YAML syntax errors. */
+  at(offset: number, message: string): ConfigError {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.file, line, col, path: '', message };
+  }
+}

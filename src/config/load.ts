@@ -1,0 +1,227 @@
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { ChannelKind } from '../channels/channel.ts';
+import { EVENT_ALIASES, EVENT_IDS } from '../events/catalog.ts';
+import { checkLogic, OPERATOR_NAMES, type Logic } from '../rules/condition.ts';
+import { compilePattern, isPattern } from '../rules/pattern.ts';
+import { Template, type TemplateCompiler } from '../template/engine.ts';
+import type { Config, Destination, Rule, TemplateSet } from './config.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { substituteEnv } from './env.ts';
+import { Locator, type ConfigError, type Path } from './errors.ts';
+import { rulesFileSchema, type RuleSource, type RulesFile } from './schema.ts';
+
+/** What loading needs from its runtime. */
+export interface LoadOptions {
+  /** The file's name as errors should show it. */
+  file: string;
+  env: Readonly<Record<string, string | undefined>>;
+  kinds: ReadonlyMap<string, ChannelKind<unknown, unknown>>;
+  compile: TemplateCompiler;
+  /** Reads a template file named relative to the rules file; undefined when it does not exist. */
+  readFile(path: string): string | undefined;
+}
+
+export type LoadResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
+
+/** Parses and validates a rules file, reporting every error at once. Pure: no I/O but `readFile`. */
+export function loadConfig(source: string, options: LoadOptions): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = new Locator(options.file, doc, lines);
+  if (doc.errors.length > 0) {
+    return { ok: false, errors: doc.errors.map((e) => at.at(e.pos[0], `YAML syntax: ${firstLine(e.message)}`)) };
+  }
+  const parsed = rulesFileSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error, [], at) };
+  return new Loader(parsed.data, options, at).load();
+}
+
+const firstLine = (s: string) => s.split('\n')[0]!.trim();
+
+function zodErrors(error: z.ZodError, prefix: Path, at: Locator): ConfigError[] {
+  return error.issues.flatMap((issue) => {
+    const path = [...prefix, ...(issue.path as (string | number)[])];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => at.error([...path, key], `unknown key "${key}"${expectedKeys(error, issue)}`, true));
+    }
+    if (issue.code === 'invalid_type' && issue.input === undefined) {
+      return [at.error(path, `missing required key "${path[path.length - 1]}"`)];
+    }
+    return [at.error(path, issue.message)];
+  });
+}
+
+// zod does not say which keys were allowed; the message is far more useful with them.
+function expectedKeys(_error: z.ZodError, issue: z.core.$ZodIssueUnrecognizedKeys): string {
+  const allowed = (issue as { allowed?: string[] }).allowed;
+  return allowed ? `; expected one of: ${allowed.join(', ')}` : '';
+}
+
+class Loader {
+  private readonly errors: ConfigError[] = [];
+  private readonly unsetEnv = new Set<string>();
+  private readonly known: Set<string>;
+
+  constructor(
+    private readonly file: RulesFile,
+    private readonly options: LoadOptions,
+    private readonly at: Locator,
+  ) {
+    this.known = new Set([...EVENT_IDS, ...Object.keys(EVENT_ALIASES), ...file.extra_events]);
+  }
+
+  load(): LoadResult {
+    const partials = new Map<string, Template>();
+    for (const [name, src] of Object.entries(this.file.partials)) {
+      const t = this.template(`partial ${name}`, src, ['partials', name]);
+      if (t) partials.set(name, t);
+    }
+    const destinations = this.destinations();
+    const rules = this.file.rules.map((r, i) => this.rule(r, i, destinations));
+    this.checkTimeZone();
+    if (this.errors.length > 0) return { ok: false, errors: this.errors };
+    return {
+      ok: true,
+      config: {
+        file: this.options.file,
+        timeZone: this.file.settings.timezone,
+        knownEvents: new Set([...EVENT_IDS, ...this.file.extra_events]),
+        destinations,
+        rules: rules as Rule[],
+        partials,
+        unsetEnv: [...this.unsetEnv],
+      },
+    };
+  }
+
+  private fail(path: Path, message: string, atKey = false): void {
+    this.errors.push(this.at.error(path, message, atKey));
+  }
+
+  private destinations(): Map<string, Destination> {
+    const out = new Map<string, Destination>();
+    for (const [name, raw] of Object.entries(this.file.destinations)) {
+      const path = ['destinations', name];
+      const kind = this.options.kinds.get(raw.type);
+      if (!kind) {
+        const types = [...this.options.kinds.keys()];
+        this.fail([...path, 'type'], `unknown destination type "${raw.type}"${didYouMean(raw.type, types)}; expected one of: ${types.join(', ')}`);
+        continue;
+      }
+      const { type: _type, ...rest } = raw;
+      const settings = kind.settings.safeParse(substituteEnv(rest, this.options.env, this.unsetEnv));
+      if (!settings.success) {
+        this.errors.push(...zodErrors(settings.error, path, this.at));
+        continue;
+      }
+      out.set(name, { name, type: raw.type, kind, settings: settings.data });
+    }
+    return out;
+  }
+
+  private rule(source: RuleSource, index: number, destinations: Map<string, Destination>): Rule | undefined {
+    const path = ['rules', index];
+    const events = [source.events].flat();
+    events.forEach((e, i) => this.checkEvent(e, Array.isArray(source.events) ? [...path, 'events', i] : [...path, 'events']));
+    const to = [source.to].flat();
+    to.forEach((d, i) => {
+      if (!this.file.destinations[d]) {
+        this.fail(Array.isArray(source.to) ? [...path, 'to', i] : [...path, 'to'], `undefined destination "${d}"${didYouMean(d, Object.keys(this.file.destinations))}`);
+      }
+    });
+    if (source.when !== undefined && typeof source.when !== 'boolean') {
+      for (const p of checkLogic(source.when)) {
+        const hint = p.operator ? didYouMean(p.operator, OPERATOR_NAMES) : '';
+        this.fail([...path, 'when', ...p.path], p.message + hint, p.operator !== undefined);
+      }
+    }
+    const types = new Set(to.map((d) => destinations.get(d)?.type).filter((t): t is string => t !== undefined));
+    const templates = this.ruleTemplates(source, path, types);
+    return {
+      name: source.name,
+      index,
+      events,
+      ...(source.when !== undefined ? { when: source.when as Logic } : {}),
+      to,
+      templates,
+      continue: source.continue,
+    };
+  }
+
+  private checkEvent(id: string, path: Path): void {
+    if (isPattern(id)) {
+      const matches = compilePattern(id);
+      if (![...this.known].some(matches)) {
+        this.fail(path, `pattern "${id}" matches no known event${didYouMean(id.replace(/\*+$/, ''), this.prefixes())}`);
+      }
+    } else if (!this.known.has(id)) {
+      this.fail(path, `unknown event id "${id}"${didYouMean(id, this.known)}; newer VCS events can be listed under extra_events`);
+    }
+  }
+
+  private prefixes(): string[] {
+    return [...new Set([...this.known].map((id) => id.slice(0, id.lastIndexOf('.') + 1)))];
+  }
+
+  private ruleTemplates(source: RuleSource, path: Path, types: Set<string>): Map<string, TemplateSet> {
+    const out = new Map<string, TemplateSet>();
+    for (const [type, parts] of Object.entries(source.template ?? {})) {
+      const tPath = [...path, 'template', type];
+      const kind = this.options.kinds.get(type);
+      if (!kind) {
+        this.fail(tPath, `unknown channel type "${type}"${didYouMean(type, this.options.kinds.keys())}`, true);
+        continue;
+      }
+      if (types.size > 0 && !types.has(type)) {
+        this.fail(tPath, `template for "${type}", but the rule sends to no ${type} destination`, true);
+      }
+      const set = new Map<string, Template>();
+      for (const [part, src] of Object.entries(parts)) {
+        if (!kind.parts[part]) {
+          const names = Object.keys(kind.parts);
+          this.fail([...tPath, part], `unknown ${type} template part "${part}"${didYouMean(part, names)}; expected one of: ${names.join(', ')}`, true);
+          continue;
+        }
+        const t = this.template(`${source.name}/${type}.${part}`, src, [...tPath, part]);
+        if (t) set.set(part, t);
+      }
+      out.set(type, set);
+    }
+    return out;
+  }
+
+  private template(name: string, src: string | { file: string }, path: Path): Template | undefined {
+    let source: string;
+    if (typeof src === 'string') source = src;
+    else {
+      const text = this.options.readFile(src.file);
+      if (text === undefined) {
+        this.fail([...path, 'file'], `template file "${src.file}" not found`);
+        return undefined;
+      }
+      source = text;
+    }
+    try {
+      return new Template(name, this.options.compile(source));
+    } catch (e) {
+      const where = typeof src === 'string' ? '' : ` (${src.file})`;
+      this.fail(path, `template does not compile${where}: ${compactHandlebarsError(e)}`);
+      return undefined;
+    }
+  }
+
+  private checkTimeZone(): void {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: this.file.settings.timezone });
+    } catch {
+      this.fail(['settings', 'timezone'], `unknown time zone "${this.file.settings.timezone}"; expected an IANA name such as "Europe/Kyiv" or "UTC"`);
+    }
+  }
+}
+
+/** Handlebars parse errors span four lines; the first and last say what is wrong and where. */
+export function compactHandlebarsError(e: unknown): string {
+  const lines = String((e as Error).message ?? e).split('\n').filter((l) => l.trim() !== '');
+  return lines.length > 2 ? `${lines[0]} ${lines[lines.length - 1]}` : lines.join(' ');
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** A template: inline Handlebars source, or `{ file: templates/x.hbs }` relative to rules.yaml. */
+export const templateSource = z.union([z.string(), z.strictObject({ file: z.string().min(1) })]);
+
+const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const ruleSchema = z.strictObject({
+  name: z.string().min(1).describe('Shown in logs, `switchboard test` and `explain`.'),
+  events: oneOrMany.describe('Event ids or patterns such as "email_rates_manager.*".'),
+  when: z
+    .union([z.boolean(), z.record(z.string(), z.unknown())])
+    .optional()
+    .describe('A JSON-logic condition over {event, data}.'),
+  to: oneOrMany.describe('Destination names.'),
+  template: z
+    .record(z.string(), z.record(z.string(), templateSource))
+    .optional()
+    .describe('Per channel type (slack, email, webhook), its template parts.'),
+  continue: z.boolean().default(false).describe('Keep evaluating later rules after this one matched.'),
+});
+
+export const destinationHead = z.looseObject({ type: z.string() });
+
+export const rulesFileSchema = z.strictObject({
+  settings: z
+    .strictObject({
+      timezone: z.string().default('UTC').describe('IANA time zone for dates in messages.'),
+    })
+    .default({ timezone: 'UTC' }),
+  extra_events: z.array(z.string()).default([]).describe('Event ids newer than this release knows.'),
+  partials: z.record(z.string(), templateSource).default({}),
+  destinations: z.record(z.string(), destinationHead),
+  rules: z.array(ruleSchema),
+});
+
+export type RulesFile = z.output<typeof rulesFileSchema>;
+export type RuleSource = z.output<typeof ruleSchema>;

@@ -1,0 +1,30 @@
+import type { Sender } from '../channels/channel.ts';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../log.ts';
+
+export type Connection = { sender: Sender<unknown> } | { missing: string };
+
+/**
+ * Connects every destination once. A destination without credentials is reported here, at start-up,
+ * and its messages are logged instead of sent.
+ */
+export function connectDestinations(config: Config, env: Readonly<Record<string, string | undefined>>, log: Logger): Map<string, Connection> {
+  const out = new Map<string, Connection>();
+  for (const dest of config.destinations.values()) {
+    const result = dest.kind.connect(dest.settings, env);
+    if ('missing' in result) {
+      log.warn(`destination "${dest.name}" (${dest.type}) has no credentials: ${result.missing}; its messages will be logged, not sent`);
+      out.set(dest.name, result);
+    } else {
+      log.info(`destination "${dest.name}" (${dest.type}) ready`);
+      out.set(dest.name, { sender: result });
+    }
+  }
+  if (config.unsetEnv.length > 0) log.warn('rules file refers to unset environment variables', { names: config.unsetEnv.join(',') });
+  return out;
+}
+
+/** Closes what connected senders hold open (SMTP pools). */
+export async function closeDestinations(connections: Map<string, Connection>): Promise<void> {
+  await Promise.all([...connections.values()].map((c) => ('sender' in c ? c.sender.close?.() : undefined)));
+}

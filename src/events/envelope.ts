@@ -1,0 +1,64 @@
+import { canonicalEventId } from './catalog.ts';
+
+/** A VCS Provisioning API call, validated. */
+export interface VcsEvent {
+  readonly event: {
+    readonly dt: string;
+    /** The id as VCS sent it. */
+    readonly events_id: string;
+    readonly object_id: number | string;
+  };
+  readonly data: Record<string, unknown>;
+}
+
+export type ParseResult = { ok: true; value: VcsEvent; eventId: string } | { ok: false; error: string };
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// ISO 8601 with a date, a time and an offset (VCS sends "+00:00"), microseconds allowed.
+const ISO_DT = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * Parses and validates a raw request body as a VCS envelope.
+ * The returned `eventId` is the canonical id used for routing (old spellings mapped to new ones).
+ */
+export function parseEnvelope(body: string): ParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (e) {
+    return { ok: false, error: `body is not valid JSON: ${(e as Error).message}` };
+  }
+  if (!isObject(json)) return { ok: false, error: `body must be a JSON object, got ${typeName(json)}` };
+  const { event, data } = json;
+  if (event === undefined) return { ok: false, error: 'missing field "event"' };
+  if (!isObject(event)) return { ok: false, error: `"event" must be an object, got ${typeName(event)}` };
+  const { dt, events_id: id, object_id: objectId } = event;
+  if (id === undefined) return { ok: false, error: 'missing field "event.events_id"' };
+  if (typeof id !== 'string' || id.trim() === '') {
+    return { ok: false, error: `"event.events_id" must be a non-empty string, got ${typeName(id)}` };
+  }
+  if (dt === undefined) return { ok: false, error: 'missing field "event.dt"' };
+  if (typeof dt !== 'string' || !ISO_DT.test(dt) || Number.isNaN(Date.parse(dt))) {
+    return { ok: false, error: `"event.dt" must be an ISO 8601 date-time string, got ${JSON.stringify(dt)}` };
+  }
+  if (objectId === undefined) return { ok: false, error: 'missing field "event.object_id"' };
+  if (typeof objectId !== 'number' && typeof objectId !== 'string') {
+    return { ok: false, error: `"event.object_id" must be a number or a string, got ${typeName(objectId)}` };
+  }
+  if (data === undefined) return { ok: false, error: 'missing field "data"' };
+  if (!isObject(data)) return { ok: false, error: `"data" must be an object, got ${typeName(data)}` };
+  return {
+    ok: true,
+    value: { event: { dt, events_id: id, object_id: objectId }, data },
+    eventId: canonicalEventId(id),
+  };
+}

@@ -1,0 +1,116 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { parseEnvelope, type VcsEvent } from '../events/envelope.ts';
+import { newEventId } from '../events/id.ts';
+import type { Logger } from '../log.ts';
+import { allowed, presentedToken, secretsEqual, type Cidr } from './auth.ts';
+
+/** An event that passed every check and is about to be acknowledged. */
+export interface ReceivedEvent {
+  readonly id: string;
+  /** The canonical event id used for routing. */
+  readonly eventId: string;
+  readonly envelope: VcsEvent;
+  readonly raw: string;
+  readonly receivedAt: number;
+}
+
+/** Where accepted events go. The 200 is sent when `accept` resolves, so it must be safe by then. */
+export interface Intake {
+  accept(event: ReceivedEvent): Promise<{ rules: number; duplicate?: boolean }>;
+}
+
+export interface AppOptions {
+  intake: Intake;
+  log: Logger;
+  /** When set, every hook request must carry it (query, path segment or Bearer header). */
+  token?: string;
+  /** When set, only these client networks may call the hook. */
+  allowList?: readonly Cidr[];
+  /** The client's address as the runtime sees it. */
+  clientIp?: (c: Context) => string | undefined;
+  /** Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Answer with the payload itself, for VCS versions before 3.17 whose "before" handlers need it. */
+  echo?: boolean;
+  /** Extra fields for /healthz. */
+  health?: () => Record<string, unknown>;
+}
+
+export const HOOK_PATH = '/hooks/vcs';
+export const DEFAULT_MAX_BODY = 1024 * 1024;
+
+const problem = (c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 500 | 503, error: string) =>
+  c.json({ ok: false, error }, status);
+
+/** The HTTP interface, the same on every runtime. */
+export function createApp(options: AppOptions): Hono {
+  const { intake, log, token, allowList, echo = false } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ ok: true, ...(options.health?.() ?? {}) }));
+
+  const guard = async (c: Context, next: () => Promise<void>) => {
+    const ip = options.clientIp?.(c);
+    if (allowList && allowList.length > 0 && !allowed(ip, allowList)) {
+      log.warn('rejected hook request from an address outside the allow-list', { ip });
+      return problem(c, 403, 'this client address is not allowed');
+    }
+    if (token) {
+      const presented = presentedToken(new URL(c.req.url), HOOK_PATH, c.req.header('authorization'));
+      if (presented === undefined || !(await secretsEqual(presented, token))) {
+        log.warn('rejected hook request with a missing or wrong token', { ip });
+        return problem(c, 401, 'missing or wrong token');
+      }
+    }
+    await next();
+  };
+
+  const limit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => {
+      log.warn('rejected an oversized hook request', { limit_bytes: maxBodyBytes });
+      return problem(c, 413, `body larger than ${maxBodyBytes} bytes`);
+    },
+  });
+
+  const receive = async (c: Context) => {
+    const started = Date.now();
+    const raw = await c.req.text();
+    const parsed = parseEnvelope(raw);
+    if (!parsed.ok) {
+      log.warn('rejected a malformed hook request', { error: parsed.error });
+      return problem(c, 400, parsed.error);
+    }
+    const received: ReceivedEvent = { id: newEventId(started), eventId: parsed.eventId, envelope: parsed.value, raw, receivedAt: started };
+    let outcome: { rules: number; duplicate?: boolean };
+    try {
+      outcome = await intake.accept(received);
+    } catch (e) {
+      log.error('could not accept an event; VCS will show this call as failed', { events_id: parsed.eventId, error: (e as Error).message });
+      return problem(c, 503, 'the event could not be stored; nothing was acknowledged');
+    }
+    log.info('event received', {
+      id: received.id,
+      events_id: parsed.value.event.events_id,
+      object_id: parsed.value.event.object_id,
+      rules: outcome.rules,
+      duplicate: outcome.duplicate || undefined,
+      ms: Date.now() - started,
+    });
+    if (echo) return c.body(raw, 200, { 'content-type': 'application/json' });
+    return c.json({ ok: true, id: received.id, events_id: parsed.eventId, rules: outcome.rules, ...(outcome.duplicate ? { duplicate: true } : {}) });
+  };
+
+  for (const path of [HOOK_PATH, `${HOOK_PATH}/:token`]) {
+    app.post(path, guard, limit, receive);
+    app.all(path, (c) => problem(c, 405, 'use POST'));
+  }
+  app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname.startsWith(HOOK_PATH) ? HOOK_PATH + '/…' : new URL(c.req.url).pathname}`));
+  app.onError((err, c) => {
+    log.error('unexpected error while handling a request', { error: err.message });
+    return problem(c, 500, 'internal error');
+  });
+  return app;
+}

@@ -1,0 +1,57 @@
+import ipaddr from 'ipaddr.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * Compares a presented secret with the expected one in constant time. Both are hashed first, so
+ * neither the content nor the length of the secret shows in the timing.
+ */
+export async function secretsEqual(presented: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([
+    crypto.subtle.digest('SHA-256', encoder.encode(presented)),
+    crypto.subtle.digest('SHA-256', encoder.encode(expected)),
+  ]);
+  const x = new Uint8Array(a);
+  const y = new Uint8Array(b);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
+  return diff === 0;
+}
+
+/** The token a request carries: `?token=`, the path segment after the hook path, or a Bearer header. */
+export function presentedToken(url: URL, hookPath: string, authorization: string | undefined): string | undefined {
+  const query = url.searchParams.get('token');
+  if (query) return query;
+  if (url.pathname.startsWith(`${hookPath}/`)) {
+    const segment = url.pathname.slice(hookPath.length + 1);
+    if (segment && !segment.includes('/')) return decodeURIComponent(segment);
+  }
+  const bearer = authorization?.match(/^Bearer\s+(.+)$/i);
+  return bearer?.[1]?.trim();
+}
+
+export type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+/** Parses a comma-separated allow-list such as "10.0.0.0/8, 192.0.2.7, 2001:db8::/32". */
+export function parseAllowList(text: string): { ok: true; value: Cidr[] } | { ok: false; error: string } {
+  const out: Cidr[] = [];
+  for (const item of text.split(/[\s,]+/).filter(Boolean)) {
+    try {
+      out.push(item.includes('/') ? ipaddr.parseCIDR(item) : (() => {
+        const addr = ipaddr.parse(item);
+        return [addr, addr.kind() === 'ipv4' ? 32 : 128] as Cidr;
+      })());
+    } catch {
+      return { ok: false, error: `"${item}" is not an IP address or CIDR network` };
+    }
+  }
+  return { ok: true, value: out };
+}
+
+/** Whether an address is inside any of the networks; IPv4-mapped IPv6 addresses count as IPv4. */
+export function allowed(address: string | undefined, networks: readonly Cidr[]): boolean {
+  if (!address || !ipaddr.isValid(address)) return false;
+  let addr = ipaddr.parse(address);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  return networks.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
+}

@@ -1,0 +1,9 @@
+import Handlebars from 'handlebars';
+import type { TemplateCompiler } from '../template/engine.ts';
+
+/**
+ * Compiles at load time on Node. Workers cannot generate code at run time, so there the same
+ * `precompile` output is produced at build time instead; the runtime half is shared.
+ */
+export const compileTemplate: TemplateCompiler = (source) =>
+  new Function(`return ${Handlebars.precompile(source)}`)() as Record<string, unknown>;

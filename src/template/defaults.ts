@@ -1,0 +1,88 @@
+import type { DetailLine } from '../channels/channel.ts';
+import { EVENTS } from '../events/catalog.ts';
+
+/** What a default message says about an event: a headline and labelled detail lines. */
+export interface EventSummary {
+  readonly title: string;
+  readonly details: readonly DetailLine[];
+}
+
+const line = (label: string, when: string, value = `{{${when}}}`): DetailLine => ({ label, when, value });
+
+// The client is named by enrichment (`client`) when present, else by the payload, else by its id.
+const clientLines = [
+  line('Client', 'event.object_id', '{{#if client.name}}{{client.name}} (#{{event.object_id}}){{else if data.name}}{{data.name}} (#{{event.object_id}}){{else}}#{{event.object_id}}{{/if}}'),
+  line('Balance', 'client.balance', '{{money client.balance client.currency}}'),
+  line('Credit limit', 'client.credit', '{{money client.credit client.currency}}'),
+];
+const clientData = [
+  line('Company', 'data.companies_id'),
+  line('Status', 'data.status'),
+  line('Balance', 'data.balance', '{{money data.balance data.currency}}'),
+  line('Credit limit', 'data.credit', '{{money data.credit data.currency}}'),
+  line('Billing e-mail', 'data.c_email_billing'),
+];
+const accountLines = [
+  line('Account', 'event.object_id', '{{#if data.name}}{{data.name}} (#{{event.object_id}}){{else}}#{{event.object_id}}{{/if}}'),
+  line('Client', 'data.clients_id', '{{#if client.name}}{{client.name}} (#{{data.clients_id}}){{else}}#{{data.clients_id}}{{/if}}'),
+  line('Authentication', 'data.auth_type'),
+  line('IPs', 'data.ips', '{{join data.ips}}'),
+];
+const subscriptionLines = [
+  line('Subscription', 'event.object_id', '#{{event.object_id}}'),
+  line('Package', 'data.packages_name', '{{data.packages_name}}{{#if data.packages_id}} (#{{data.packages_id}}){{/if}}'),
+  line('Client', 'data.clients_id', '{{#if client.name}}{{client.name}} (#{{data.clients_id}}){{else}}#{{data.clients_id}}{{/if}}'),
+  line('Status', 'data.status'),
+  line('Period', 'data.start_dt', '{{date data.start_dt format="date"}} – {{#if data.stop_dt}}{{date data.stop_dt format="date"}}{{else}}open{{/if}}'),
+];
+const rateMail = (box: string) => [
+  line('Mailbox', `data.${box}.login`, `{{data.${box}.login}}{{#if data.${box}.host}} on {{data.${box}.host}}{{/if}}`),
+  line('From', 'data.message.from'),
+  line('Subject', 'data.message.subject'),
+  line('Message id', 'data.message.id'),
+];
+const rateTables = line('Rate tables', 'data.rate_tables', '{{join data.rate_tables key="name"}}');
+const importLines = [
+  line('Rate table', 'data.rate_table_name', '{{data.rate_table_name}}{{#if data.rate_tables_id}} (#{{data.rate_tables_id}}){{/if}}'),
+  line('File', 'data.file_name'),
+  line('Rates', 'data.rates', 'new {{default data.rates.new 0}}, increased {{default data.rates.increased 0}}, decreased {{default data.rates.decreased 0}}, unchanged {{default data.rates.unchanged 0}}'),
+  line('Errors', 'data.errors', '{{join data.errors "; "}}'),
+];
+const customFields = line('Fields', 'data.custom_fields', '{{json data.custom_fields}}');
+
+const DETAILS: Record<string, readonly DetailLine[]> = {
+  'clients.create': [...clientLines.slice(0, 1), ...clientData],
+  'clients.update': [...clientLines.slice(0, 1), line('Changed', 'data', '{{json data}}')],
+  'clients.archive': clientLines,
+  'clients.delete': clientLines.slice(0, 1),
+  'clients.balance_zero': clientLines,
+  'clients.balance_notzero': clientLines,
+  'clients.custom_fields.update': [...clientLines.slice(0, 1), customFields],
+  'clients.accounts.create': accountLines,
+  'clients.accounts.update': [...accountLines, line('Changed', 'data', '{{json data}}')],
+  'clients.accounts.delete': accountLines.slice(0, 1),
+  'email_rates_manager.import': [...rateMail('mailbox'), line('Queue item', 'data.queue.id', '#{{data.queue.id}}{{#if data.queue.status}} ({{data.queue.status}}){{/if}}')],
+  'email_rates_manager.rate_tables_no_match': rateMail('credentials'),
+  'email_rates_manager.no_attachments': [...rateMail('credentials'), rateTables],
+  'email_rates_manager.file_processing_error': [
+    line('Error', 'data.error.message', '{{data.error.message}}{{#if data.error.code}} ({{data.error.code}}){{/if}}'),
+    ...rateMail('credentials'),
+    rateTables,
+  ],
+  'importd.process_success': importLines,
+  'importd.process_failed': importLines,
+};
+for (const id of Object.keys(EVENTS)) if (id.startsWith('clients.subscriptions.')) DETAILS[id] = subscriptionLines;
+
+// Unknown events (a newer VCS) still say what happened: their data's top-level fields.
+const UNKNOWN: readonly DetailLine[] = [
+  line('Object', 'event.object_id'),
+  line('Data', 'data', '{{json data}}'),
+];
+
+/** The headline and detail lines of the default message for an event id. */
+export function eventSummary(eventId: string): EventSummary {
+  const info = EVENTS[eventId];
+  if (!info) return { title: `VCS event {{event.events_id}}`, details: UNKNOWN };
+  return { title: info.title, details: DETAILS[eventId] ?? UNKNOWN };
+}

@@ -1,0 +1,155 @@
+import type Handlebars from 'handlebars/runtime';
+
+type HB = typeof Handlebars;
+interface Options {
+  hash: Record<string, unknown>;
+  data?: { timeZone?: string };
+  fn?: (ctx: unknown) => string;
+  inverse?: (ctx: unknown) => string;
+}
+
+/** Handlebars passes its options object last; everything before it is a positional argument. */
+function split(args: unknown[]): { params: unknown[]; options: Options } {
+  return { params: args.slice(0, -1), options: args[args.length - 1] as Options };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+function zonedParts(date: Date, timeZone: string): Record<string, string> {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(date);
+  return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+}
+
+/**
+ * `{{date event.dt}}` → "2022-01-24 15:44 UTC"; `tz="Europe/Kyiv"` picks the zone,
+ * `format="date"|"time"|"datetime"|"seconds"|"iso"` the shape. Unparseable input is returned as is.
+ */
+function formatDate(value: unknown, timeZone: string, format: string): string {
+  const date = value instanceof Date ? value : new Date(String(value));
+  if (value == null || value === '' || Number.isNaN(date.getTime())) return value == null ? '' : String(value);
+  if (format === 'iso') return date.toISOString();
+  let p: Record<string, string>;
+  try {
+    p = zonedParts(date, timeZone);
+  } catch {
+    p = zonedParts(date, 'UTC');
+  }
+  const day = `${p.year}-${p.month}-${p.day}`;
+  const time = `${p.hour}:${p.minute}`;
+  const zone = p.timeZoneName ?? timeZone;
+  switch (format) {
+    case 'date':
+      return day;
+    case 'time':
+      return `${time} ${zone}`;
+    case 'seconds':
+      return `${day} ${time}:${p.second} ${zone}`;
+    default:
+      return `${day} ${time} ${zone}`;
+  }
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function formatNumber(value: unknown, decimals: number | undefined): string {
+  const n = toNumber(value);
+  if (n === undefined) return value == null ? '' : String(value);
+  return new Intl.NumberFormat('en-US', {
+    minimumFractionDigits: decimals ?? 0,
+    maximumFractionDigits: decimals ?? 20,
+  }).format(n);
+}
+
+/** `{{money 1234.5 "EUR"}}` → "1,234.50 EUR". Code after the amount reads the same for every currency. */
+function formatMoney(value: unknown, currency: unknown, decimals: number | undefined): string {
+  const n = toNumber(value);
+  if (n === undefined) return value == null ? '' : String(value);
+  const amount = formatNumber(n, decimals ?? 2);
+  return typeof currency === 'string' && currency !== '' ? `${amount} ${currency}` : amount;
+}
+
+function truncate(value: unknown, length: number, marker: string): string {
+  const s = value == null ? '' : String(value);
+  const chars = Array.from(s);
+  if (chars.length <= length) return s;
+  return chars.slice(0, Math.max(0, length - Array.from(marker).length)).join('') + marker;
+}
+
+function stringify(value: unknown): string {
+  if (value == null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+const compare: Record<string, (a: unknown, b: unknown) => boolean> = {
+  eq: (a, b) => a === b || (a != null && b != null && String(a) === String(b) && typeof a !== 'object'),
+  ne: (a, b) => !compare.eq!(a, b),
+  lt: (a, b) => (a as number) < (b as number),
+  lte: (a, b) => (a as number) <= (b as number),
+  gt: (a, b) => (a as number) > (b as number),
+  gte: (a, b) => (a as number) >= (b as number),
+};
+
+/** Registers the helpers templates may use (see README, "Helpers"). */
+export function registerHelpers(hb: HB): void {
+  const h = (name: string, fn: (...args: unknown[]) => unknown) => hb.registerHelper(name, fn as never);
+
+  h('date', (...args) => {
+    const { params, options } = split(args);
+    const tz = (options.hash.tz as string) ?? options.data?.timeZone ?? 'UTC';
+    return formatDate(params[0], tz, String(options.hash.format ?? 'datetime'));
+  });
+  h('number', (...args) => {
+    const { params, options } = split(args);
+    return formatNumber(params[0], toNumber(params[1] ?? options.hash.decimals));
+  });
+  h('money', (...args) => {
+    const { params, options } = split(args);
+    return formatMoney(params[0], params[1] ?? options.hash.currency, toNumber(options.hash.decimals));
+  });
+  h('default', (...args) => {
+    const { params } = split(args);
+    return params.find((p) => p !== undefined && p !== null && p !== '') ?? '';
+  });
+  h('json', (...args) => {
+    const { params, options } = split(args);
+    return JSON.stringify(params[0] ?? null, null, toNumber(options.hash.indent));
+  });
+  h('truncate', (...args) => {
+    const { params, options } = split(args);
+    return truncate(params[0], toNumber(params[1]) ?? 100, String(options.hash.marker ?? '…'));
+  });
+  h('join', (...args) => {
+    const { params, options } = split(args);
+    const list = Array.isArray(params[0]) ? params[0] : params[0] == null ? [] : [params[0]];
+    const key = options.hash.key as string | undefined;
+    const sep = params[1] === undefined ? ', ' : String(params[1]);
+    return list.map((item) => stringify(key && item && typeof item === 'object' ? (item as Record<string, unknown>)[key] : item)).join(sep);
+  });
+  h('upper', (...args) => stringify(split(args).params[0]).toUpperCase());
+  h('lower', (...args) => stringify(split(args).params[0]).toLowerCase());
+  h('length', (...args) => {
+    const v = split(args).params[0];
+    if (Array.isArray(v) || typeof v === 'string') return v.length;
+    return v && typeof v === 'object' ? Object.keys(v).length : 0;
+  });
+  for (const [name, fn] of Object.entries(compare)) {
+    h(name, (...args) => fn(split(args).params[0], split(args).params[1]));
+  }
+  h('and', (...args) => split(args).params.every(Boolean));
+  h('or', (...args) => split(args).params.some(Boolean));
+  h('not', (...args) => !split(args).params[0]);
+}
