@@ -71,6 +71,8 @@ export function createApp(options: AppOptions): Hono {
     maxSize: maxBodyBytes,
     onError: (c) => {
       log.warn('rejected an oversized hook request', { limit_bytes: maxBodyBytes });
+      // The rest of the body is never read: the connection cannot carry another request.
+      c.header('connection', 'close');
       return problem(c, 413, `body larger than ${maxBodyBytes} bytes`);
     },
   });

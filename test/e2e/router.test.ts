@@ -1,0 +1,206 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServer } from '../support/http-server.ts';
+import { startServer, type ServerProcess } from '../support/server-process.ts';
+import { startSlackApi } from '../support/slack-api.ts';
+import { startSmtp } from '../support/smtp.ts';
+import { waitFor } from '../support/wait.ts';
+
+const FIXTURES = new URL('../fixtures/events/', import.meta.url);
+const fixture = (id: string) => readFileSync(new URL(`${id}.json`, FIXTURES), 'utf8');
+const ALL = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+const TOKEN = 'e2e-secret-token';
+
+const RATE_FAILURES = [
+  'email_rates_manager.rate_tables_no_match',
+  'email_rates_manager.no_attachments',
+  'email_rates_manager.file_processing_error',
+  'importd.process_failed',
+];
+const PROVISIONING = ALL.filter((id) => id.startsWith('clients.accounts.') || id.startsWith('clients.subscriptions.'));
+const FINANCE = ['clients.balance_zero', 'clients.balance_notzero'];
+
+describe('the server with the shipped rules.yaml, all 22 events', () => {
+  let slack: Awaited<ReturnType<typeof startSlackApi>>;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let hook: Awaited<ReturnType<typeof startHttpServer>>;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    [slack, smtp, hook] = await Promise.all([startSlackApi(), startSmtp(), startHttpServer(() => ({ status: 204 }))]);
+    server = await startServer({
+      SWITCHBOARD_TOKEN: TOKEN,
+      SLACK_BOT_TOKEN: 'xoxb-e2e',
+      SLACK_API_URL: slack.url,
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'Switchboard <switchboard@billing.example>',
+      FINANCE_EMAIL: 'finance@carrier.example',
+      PROVISIONING_WEBHOOK_URL: `${hook.url}/provisioning`,
+      PROVISIONING_WEBHOOK_TOKEN: 'hook-secret',
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await Promise.all([slack?.close(), smtp?.close(), hook?.close()]);
+  });
+
+  const post = (body: string, path = `/hooks/vcs?token=${TOKEN}`, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { method: 'POST', body, headers });
+
+  it('has a fixture for each of the 22 event ids', () => {
+    expect(ALL).toHaveLength(22);
+  });
+
+  it('acknowledges every event and delivers exactly what the rules say', async () => {
+    const acks = await Promise.all(
+      ALL.map(async (id) => {
+        const res = await post(fixture(id));
+        expect(res.status, id).toBe(200);
+        return [id, (await res.json()) as { ok: boolean; id: string; rules: number }] as const;
+      }),
+    );
+    for (const [id, ack] of acks) {
+      const expected = RATE_FAILURES.includes(id) || PROVISIONING.includes(id) || FINANCE.includes(id) ? 1 : 0;
+      expect(ack, id).toMatchObject({ ok: true, rules: expected });
+      expect(ack.id).toMatch(/^[0-9a-z]{9}-[0-9a-f]{12}$/);
+    }
+
+    await waitFor('4 Slack messages', () => slack.posts.length >= 4);
+    await waitFor('2 e-mails', () => smtp.received.length >= 2);
+    await waitFor('8 webhook calls', () => hook.requests.length >= 8);
+
+    // The rate desk: one message per failure, in its channel, naming vendor, mailbox and error.
+    expect(slack.posts).toHaveLength(4);
+    for (const p of slack.posts) {
+      expect(p.channel).toBe('#rate-desk');
+      expect(p.token).toBe('xoxb-e2e');
+      expect(p.text).toMatch(/^:rotating_light: \*Rate import failed\*/);
+    }
+    const byError = slack.posts.find((p) => p.text.includes('File is not a zip file'))!;
+    expect(byError.text).toContain('• *Vendor:* Vendor Rates &lt;rates@vendor.example&gt;');
+    expect(byError.text).toContain('• *Mailbox:* rates@carrier.example on imap.example.net');
+    expect(byError.text).toContain('• *Rate tables:* Vendor A - Premium, Vendor A - Standard');
+    expect(byError.text).toContain('_2022-01-24 17:44 EET · email_rates_manager.file_processing_error_');
+    expect(slack.posts.some((p) => p.text.includes("the vendor's e-mail had no attachment"))).toBe(true);
+    expect(slack.posts.some((p) => p.text.includes('no rate table matches its sender and subject'))).toBe(true);
+    const importFailed = slack.posts.find((p) => p.text.includes('importd.process_failed'))!;
+    expect(importFailed.text).toContain('• Line 14: unknown code format "44-20"');
+
+    // Finance: balance reached zero (rule's own template, text only) and recovered (default e-mail).
+    expect(smtp.received).toHaveLength(2);
+    const zero = smtp.received.find((m) => m.mail.subject?.startsWith('Balance reached zero'))!;
+    expect(zero.to).toEqual(['finance@carrier.example']);
+    expect(zero.from).toBe('switchboard@billing.example');
+    expect(zero.mail.subject).toBe('Balance reached zero: client #12');
+    expect(zero.mail.text).toContain('The balance of client #12 reached zero at 2022-01-24 17:44:47 EET.');
+    expect(zero.mail.html).toBe(false);
+    const recovered = smtp.received.find((m) => m.mail.subject === '[VCS] Client balance recovered above zero')!;
+    expect(recovered.mail.text).toContain('Client: #12');
+    expect(recovered.mail.html).toContain('<h2>Client balance recovered above zero</h2>');
+
+    // Provisioning: one JSON POST per account and subscription event, with its header.
+    expect(hook.requests).toHaveLength(8);
+    const bodies = hook.requests.map((r) => JSON.parse(r.body) as { event: { events_id: string }; rule: string; text: string });
+    expect(bodies.map((b) => b.event.events_id).sort()).toEqual([...PROVISIONING].sort());
+    expect(hook.requests.every((r) => r.headers.authorization === 'Bearer hook-secret' && r.url === '/provisioning')).toBe(true);
+    expect(bodies.find((b) => b.event.events_id === 'clients.subscriptions.close')!.text).toBe('Subscription closed (#5501, 2022-01-24 17:44 EET)');
+  });
+
+  it('delivers a conditional rule only when its condition holds', async () => {
+    const before = slack.posts.length;
+    const payload = JSON.parse(fixture('importd.process_success'));
+    const quiet = await (await post(JSON.stringify(payload))).json();
+    payload.data.rates.increased = 120;
+    const loud = await (await post(JSON.stringify(payload))).json();
+    expect(quiet).toMatchObject({ rules: 0 });
+    expect(loud).toMatchObject({ rules: 1 });
+    await waitFor('the big-rate-increase message', () => slack.posts.length > before);
+    expect(slack.posts.slice(before).map((p) => p.text)).toEqual([
+      ':chart_with_upwards_trend: Vendor A - Premium: 120 rates increased (vendor_a_2022-01-24.csv)',
+    ]);
+  });
+
+  it('keeps Slack control sequences in payload data as text', async () => {
+    const before = slack.posts.length;
+    const payload = JSON.parse(fixture('email_rates_manager.rate_tables_no_match'));
+    payload.data.message.from = '<!channel> & <https://evil.example|click>';
+    expect((await post(JSON.stringify(payload))).status).toBe(200);
+    const msg = await waitFor('the Slack message', () => slack.posts[before]);
+    expect(msg.text).toContain('• *Vendor:* &lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;');
+    expect(msg.text).not.toMatch(/<!channel>|<https:/);
+  });
+
+  it('takes the token as a query parameter, a path segment or a Bearer header, and nothing else', async () => {
+    const body = fixture('clients.create');
+    expect((await post(body, `/hooks/vcs/${TOKEN}`)).status).toBe(200);
+    expect((await post(body, '/hooks/vcs', { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    for (const [path, headers] of [
+      ['/hooks/vcs', {}],
+      ['/hooks/vcs?token=wrong', {}],
+      ['/hooks/vcs/wrong', {}],
+      ['/hooks/vcs', { authorization: 'Bearer wrong' }],
+    ] as const) {
+      const res = await post(body, path, headers);
+      expect(res.status, path).toBe(401);
+      expect(await res.json()).toEqual({ ok: false, error: 'missing or wrong token' });
+    }
+    expect(server.output()).not.toContain(TOKEN);
+    expect(server.output()).not.toContain('xoxb-e2e');
+  });
+
+  it('answers bad input with a 4xx that says what is wrong', async () => {
+    const cases: Array<[string, number, string]> = [
+      ['{"event":', 400, 'body is not valid JSON'],
+      ['[]', 400, 'body must be a JSON object, got an array'],
+      ['{"data":{}}', 400, 'missing field "event"'],
+      ['{"event":{"dt":"2022-01-24T15:44:47+00:00","object_id":1},"data":{}}', 400, 'missing field "event.events_id"'],
+      ['{"event":{"dt":"yesterday","events_id":"clients.update","object_id":1},"data":{}}', 400, '"event.dt" must be an ISO 8601 date-time string, got "yesterday"'],
+      ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":true},"data":{}}', 400, '"event.object_id" must be a number or a string, got a boolean'],
+      ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1},"data":[]}', 400, '"data" must be an object, got an array'],
+    ];
+    for (const [body, status, error] of cases) {
+      const res = await post(body);
+      expect(res.status, body).toBe(status);
+      expect(((await res.json()) as { error: string }).error, body).toContain(error);
+    }
+    const big = await post(JSON.stringify({ event: {}, data: { blob: 'x'.repeat(1024 * 1024) } }));
+    expect(big.status).toBe(413);
+    expect((await fetch(`${server.url}/hooks/vcs?token=${TOKEN}`)).status).toBe(405);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(server.child.exitCode).toBeNull();
+  });
+
+  it('accepts unknown event ids, string object ids and any Content-Type', async () => {
+    const unknown = await post(
+      JSON.stringify({ event: { dt: '2030-01-01T00:00:00+00:00', events_id: 'clients.teleport', object_id: '12' }, data: {} }),
+      `/hooks/vcs?token=${TOKEN}`,
+      { 'content-type': 'text/plain' },
+    );
+    expect(unknown.status).toBe(200);
+    expect(await unknown.json()).toMatchObject({ ok: true, events_id: 'clients.teleport', rules: 0 });
+  });
+});
+
+describe('server start-up', () => {
+  it('runs on a fresh clone with no credentials, logging what it cannot send', async () => {
+    const server = await startServer({});
+    try {
+      const res = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: fixture('clients.balance_zero') });
+      expect(res.status).toBe(200);
+      await waitFor('the logged message', () => server.output().includes('message not sent (destination has no credentials)'));
+      expect(server.output()).toContain('destination "finance" (email) has no credentials: SMTP_URL is not set');
+      expect(server.output()).toContain('destination "rate_desk" (slack) has no credentials: SLACK_BOT_TOKEN is not set');
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('refuses to start on an invalid rules file, printing every error', async () => {
+    const server = startServer({ RULES_FILE: 'test/fixtures/rules/two-mistakes.yaml' });
+    await expect(server).rejects.toThrow(/server exited with 1/);
+    await server.catch((e: Error) => {
+      expect(e.message).toContain('test/fixtures/rules/two-mistakes.yaml:5:13: rules[0].events: unknown event id "clients.alance_notzero" (did you mean "clients.balance_notzero"?)');
+      expect(e.message).toContain('test/fixtures/rules/two-mistakes.yaml:6:9: rules[0].to: undefined destination "financ" (did you mean "finance"?)');
+    });
+  });
+});

@@ -1,0 +1,51 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export interface Received {
+  from: string;
+  to: string[];
+  mail: ParsedMail;
+}
+
+/**
+ * A real SMTP server on 127.0.0.1 (smtp-server). `reject` can answer a message with an SMTP error
+ * (e.g. 451 or 550) instead of accepting it.
+ */
+export async function startSmtp(reject: (n: number) => { code: number; message: string } | undefined = () => undefined) {
+  const received: Received[] = [];
+  let attempts = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        attempts += 1;
+        const no = reject(attempts);
+        if (no) {
+          const err = Object.assign(new Error(no.message), { responseCode: no.code });
+          return callback(err);
+        }
+        const mail = await simpleParser(Buffer.concat(chunks));
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          mail,
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    received,
+    attempts: () => attempts,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
