@@ -204,3 +204,42 @@ describe('server start-up', () => {
     });
   });
 });
+
+describe('server options', () => {
+  it('refuses clients outside SWITCHBOARD_ALLOW_CIDRS and admits those inside', async () => {
+    const outside = await startServer({ SWITCHBOARD_ALLOW_CIDRS: '10.0.0.0/8, 2001:db8::/32' });
+    const inside = await startServer({ SWITCHBOARD_ALLOW_CIDRS: '10.0.0.0/8,127.0.0.0/8' });
+    try {
+      const body = fixture('clients.update');
+      const refused = await fetch(`${outside.url}/hooks/vcs`, { method: 'POST', body });
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toEqual({ ok: false, error: 'this client address is not allowed' });
+      expect((await fetch(`${inside.url}/hooks/vcs`, { method: 'POST', body })).status).toBe(200);
+    } finally {
+      await Promise.all([outside.stop(), inside.stop()]);
+    }
+  });
+
+  it('echoes the payload for pre-3.17 "before" handlers when SWITCHBOARD_ECHO=1', async () => {
+    const server = await startServer({ SWITCHBOARD_ECHO: '1' });
+    try {
+      const body = fixture('clients.update');
+      const res = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(body);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('applies SWITCHBOARD_MAX_BODY_BYTES', async () => {
+    const server = await startServer({ SWITCHBOARD_MAX_BODY_BYTES: '200' });
+    try {
+      const res = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: fixture('clients.create') });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({ ok: false, error: 'body larger than 200 bytes' });
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { WebClient, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIHTTPError } from '@slack/web-api';
+import { LogLevel, WebClient, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIHTTPError } from '@slack/web-api';
 import { z } from 'zod';
 import type { ChannelKind, DetailLine, Environment, Sender } from '../channel.ts';
 import { escapeSlack, escapeSlackJson } from '../../template/escape.ts';
@@ -51,6 +51,8 @@ function botSender(settings: SlackSettings, token: string, env: Environment, fet
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: REQUEST_TIMEOUT_MS,
+    // Failures are returned as results and logged by the dispatcher; the client's own log is noise.
+    logLevel: LogLevel.ERROR,
     ...(fetchFn ? { fetch: fetchFn } : {}),
   });
   return {

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sender } from '../../src/channels/channel.ts';
+import { channelKinds } from '../../src/channels/index.ts';
+import { startHttpServer } from '../support/http-server.ts';
+import { startSlackApi } from '../support/slack-api.ts';
+import { startSmtp } from '../support/smtp.ts';
+
+const kinds = channelKinds();
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+
+function connect<M>(type: string, settings: Record<string, unknown>, env: Record<string, string>): Sender<M> {
+  const kind = kinds.get(type)!;
+  const parsed = kind.settings.parse(settings);
+  const sender = kind.connect(parsed, env);
+  if ('missing' in sender) throw new Error(sender.missing);
+  return sender as Sender<M>;
+}
+
+describe('slack sender (chat.postMessage)', () => {
+  const message = { text: 'hello' };
+
+  async function slackWith(answer: Parameters<typeof startSlackApi>[0]) {
+    const api = await startSlackApi(answer);
+    closers.push(api.close);
+    return { api, sender: connect<typeof message>('slack', { channel: '#rates' }, { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: api.url }) };
+  }
+
+  it('sends and reports the message ts', async () => {
+    const { api, sender } = await slackWith(() => undefined);
+    const result = await sender.send(message);
+    expect(result).toMatchObject({ ok: true });
+    expect(api.posts).toEqual([{ channel: '#rates', text: 'hello', token: 'xoxb-1' }]);
+  });
+
+  it.each(['channel_not_found', 'not_in_channel', 'invalid_auth'])('gives up on %s', async (error) => {
+    const { sender } = await slackWith(() => ({ body: { ok: false, error } }));
+    expect(await sender.send(message)).toEqual({ ok: false, retry: false, reason: `Slack error: ${error}` });
+  });
+
+  it('retries a 429 after exactly Retry-After, without waiting inside the call', async () => {
+    const { api, sender } = await slackWith(() => ({ status: 429, headers: { 'retry-after': '7' }, body: { ok: false, error: 'ratelimited' } }));
+    expect(await sender.send(message)).toEqual({ ok: false, retry: true, reason: 'Slack error: ratelimited', retryAfterMs: 7000 });
+    expect(api.attempts).toHaveLength(1);
+  });
+
+  it('retries a 5xx and a refused connection', async () => {
+    const { sender } = await slackWith(() => ({ status: 503, body: { ok: false, error: 'service_unavailable' } }));
+    expect(await sender.send(message)).toMatchObject({ ok: false, retry: true });
+    const down = connect<typeof message>('slack', { channel: '#rates' }, { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: 'http://127.0.0.1:9/api/' });
+    expect(await down.send(message)).toMatchObject({ ok: false, retry: true, reason: expect.stringContaining('network error') });
+  });
+
+  it('posts to incoming-webhook URLs', async () => {
+    const hook = await startHttpServer((req) => (req.url === '/gone' ? { status: 404, body: 'no_service' } : { body: 'ok' }));
+    closers.push(hook.close);
+    const ok = connect<typeof message>('slack', { webhook_url: `${hook.url}/T1/B1/x` }, {});
+    expect(await ok.send(message)).toMatchObject({ ok: true });
+    expect(JSON.parse(hook.requests[0]!.body)).toEqual({ text: 'hello' });
+    const gone = connect<typeof message>('slack', { webhook_url: `${hook.url}/gone` }, {});
+    expect(await gone.send(message)).toEqual({ ok: false, retry: false, reason: 'HTTP 404: no_service' });
+  });
+
+  it('reports a missing bot token instead of connecting', () => {
+    const kind = kinds.get('slack')!;
+    expect(kind.connect(kind.settings.parse({ channel: '#x' }), {})).toEqual({ missing: 'SLACK_BOT_TOKEN is not set' });
+  });
+});
+
+describe('email sender (SMTP)', () => {
+  const message = { subject: 'Balance reached zero', text: 'plain', html: '<p>html</p>' };
+
+  it('sends text and HTML parts to to, cc and bcc', async () => {
+    const smtp = await startSmtp();
+    closers.push(smtp.close);
+    const sender = connect<typeof message>('email', { to: ['a@x.example'], cc: 'c@x.example', bcc: 'b@x.example' }, { SMTP_URL: smtp.url, MAIL_FROM: 'sb@x.example' });
+    closers.push(async () => sender.close?.());
+    expect(await sender.send(message)).toMatchObject({ ok: true });
+    const [got] = smtp.received;
+    expect(got!.to.sort()).toEqual(['a@x.example', 'b@x.example', 'c@x.example']);
+    expect(got!.mail.subject).toBe('Balance reached zero');
+    expect(got!.mail.text?.trim()).toBe('plain');
+    expect(got!.mail.html).toBe('<p>html</p>');
+    expect(got!.mail.headers.get('bcc')).toBeUndefined();
+  });
+
+  it('retries a 4xx reply and gives up on a 5xx', async () => {
+    const smtp = await startSmtp((n) => (n === 1 ? { code: 451, message: 'try later' } : { code: 550, message: 'no such user' }));
+    closers.push(smtp.close);
+    const sender = connect<typeof message>('email', { to: 'a@x.example' }, { SMTP_URL: smtp.url });
+    closers.push(async () => sender.close?.());
+    expect(await sender.send(message)).toMatchObject({ ok: false, retry: true, reason: expect.stringContaining('451') });
+    expect(await sender.send(message)).toMatchObject({ ok: false, retry: false, reason: expect.stringContaining('550') });
+  });
+
+  it('retries when the SMTP server is down, and never shows the password', async () => {
+    const sender = connect<typeof message>('email', { to: 'a@x.example' }, { SMTP_URL: 'smtp://user:s3cret-pass@127.0.0.1:9' });
+    const result = await sender.send(message);
+    expect(result).toMatchObject({ ok: false, retry: true });
+    expect(JSON.stringify(result)).not.toContain('s3cret-pass');
+  });
+});
+
+describe('webhook sender', () => {
+  it('POSTs JSON with its headers and classifies the answer', async () => {
+    const sink = await startHttpServer((req) => ({ status: req.url === '/bad' ? 400 : req.url === '/busy' ? 503 : 200, body: 'x' }));
+    closers.push(sink.close);
+    const ok = connect<{ body: unknown }>('webhook', { url: `${sink.url}/ok`, headers: { 'x-key': 'k' } }, {});
+    expect(await ok.send({ body: { a: 1 } })).toMatchObject({ ok: true });
+    expect(sink.requests[0]).toMatchObject({ method: 'POST', body: '{"a":1}' });
+    expect(sink.requests[0]!.headers['x-key']).toBe('k');
+    expect(sink.requests[0]!.headers['content-type']).toBe('application/json');
+    const bad = connect<{ body: unknown }>('webhook', { url: `${sink.url}/bad` }, {});
+    expect(await bad.send({ body: {} })).toEqual({ ok: false, retry: false, reason: 'HTTP 400: x' });
+    const busy = connect<{ body: unknown }>('webhook', { url: `${sink.url}/busy` }, {});
+    expect(await busy.send({ body: {} })).toMatchObject({ ok: false, retry: true });
+  });
+});
