@@ -1,0 +1,4 @@
+/** `npm run bench`: every benchmark, each stated against a baseline measured in the same run. */
+import { benchRouting } from './route.ts';
+
+benchRouting();
