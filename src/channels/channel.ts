@@ -37,6 +37,10 @@ export interface ChannelKind<D, M> {
   defaults(title: string, details: readonly DetailLine[]): Record<string, string>;
   /** Builds the message from the rendered parts; throws when a rendered part is unusable. */
   build(rendered: Readonly<Record<string, string>>, destination: D): M;
+  /** How many messages one destination of this kind may have in flight at once. */
+  readonly concurrency: number;
+  /** Minimum spacing between messages that share a key (a Slack channel's rate limit). */
+  pacing?(settings: D): { key: string; intervalMs: number } | undefined;
   /** A plain message saying what happened, for when the rule's template failed at run time. */
   fallback(text: string, subject: string): M;
   /** A sender, or the reason there is none (missing credentials): messages are then logged. */

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { parseEnvelope, type VcsEvent } from '../events/envelope.ts';
 import { newEventId } from '../events/id.ts';
 import type { Logger } from '../log.ts';
+import type { Hono as HonoApp } from 'hono';
 import { allowed, presentedToken, secretsEqual, type Cidr } from './auth.ts';
 
 /** An event that passed every check and is about to be acknowledged. */
@@ -33,6 +34,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Answer with the payload itself, for VCS versions before 3.17 whose "before" handlers need it. */
   echo?: boolean;
+  /** The operators' API, mounted under /api when given (see admin.ts). */
+  admin?: HonoApp;
   /** Extra fields for /healthz. */
   health?: () => Record<string, unknown>;
 }
@@ -104,6 +107,8 @@ export function createApp(options: AppOptions): Hono {
     if (echo) return c.body(raw, 200, { 'content-type': 'application/json' });
     return c.json({ ok: true, id: received.id, events_id: parsed.eventId, rules: outcome.rules, ...(outcome.duplicate ? { duplicate: true } : {}) });
   };
+
+  if (options.admin) app.route('/api', options.admin);
 
   for (const path of [HOOK_PATH, `${HOOK_PATH}/:token`]) {
     app.post(path, guard, limit, receive);

@@ -1,53 +1,54 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { formatError } from '../config/errors.ts';
-import { sendNow } from '../deliver/direct.ts';
 import { Planner } from '../deliver/plan.ts';
 import { closeDestinations, connectDestinations } from '../deliver/senders.ts';
+import { adminApi } from '../http/admin.ts';
 import { parseAllowList } from '../http/auth.ts';
-import { createApp, DEFAULT_MAX_BODY, type Intake } from '../http/app.ts';
+import { createApp } from '../http/app.ts';
 import { createLogger } from '../log.ts';
+import { Dispatcher } from '../queue/dispatcher.ts';
+import { DurableIntake } from '../queue/intake.ts';
+import { DEFAULT_POLICY } from '../queue/policy.ts';
+import { openStore } from './open-store.ts';
 import { loadRulesFile } from './rules-file.ts';
+import { readSettings } from './settings.ts';
 import { compileTemplate } from './template-compiler.ts';
 
-/** `switchboard serve`: the HTTP receiver with in-process delivery. Returns the exit code on failure. */
+const HOUR = 3_600_000;
+
+/** `switchboard serve`. Resolves with an exit code when it cannot start; runs until a signal otherwise. */
 export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<number | void> {
   const log = createLogger();
-  const rulesPath = env.RULES_FILE || 'rules.yaml';
-  const loaded = loadRulesFile(rulesPath, env);
+  const settings = readSettings(env);
+  const allow = parseAllowList(env.SWITCHBOARD_ALLOW_CIDRS ?? '');
+  const startupErrors = [...(settings.ok ? [] : settings.errors), ...(allow.ok ? [] : [`SWITCHBOARD_ALLOW_CIDRS: ${allow.error}`])];
+  if (!settings.ok || !allow.ok) {
+    for (const e of startupErrors) console.error(`switchboard: ${e}`);
+    return 1;
+  }
+  const s = settings.value;
+  const loaded = loadRulesFile(s.rulesFile, env);
   if (!loaded.ok) {
     for (const e of loaded.errors) console.error(formatError(e));
-    console.error(`switchboard: ${loaded.errors.length} error(s) in ${rulesPath}; not starting`);
+    console.error(`switchboard: ${loaded.errors.length} error(s) in ${s.rulesFile}; not starting`);
     return 1;
   }
   const config = loaded.config;
-  const allow = parseAllowList(env.SWITCHBOARD_ALLOW_CIDRS ?? '');
-  if (!allow.ok) {
-    console.error(`switchboard: SWITCHBOARD_ALLOW_CIDRS: ${allow.error}`);
-    return 1;
-  }
-  const maxBodyBytes = env.SWITCHBOARD_MAX_BODY_BYTES ? Number(env.SWITCHBOARD_MAX_BODY_BYTES) : DEFAULT_MAX_BODY;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
-    console.error('switchboard: SWITCHBOARD_MAX_BODY_BYTES must be a positive whole number of bytes');
-    return 1;
-  }
   log.info(`loaded ${config.rules.length} rules and ${config.destinations.size} destinations`, { file: config.file });
+
+  const store = openStore(s);
+  log.info('outbox ready', { file: s.dbFile, fsync: s.fsync });
   const planner = new Planner(config, compileTemplate);
   const connections = connectDestinations(config, env, log);
-  const inFlight = new Set<Promise<unknown>>();
-
-  // Best-effort, in-process delivery: routing produces deliveries, this sends them.
-  const intake: Intake = {
-    async accept(event) {
-      const plan = planner.plan(event);
-      for (const d of plan.deliveries) {
-        const p = sendNow(d, connections, log, event.id).catch((e) => log.error('delivery crashed', { error: (e as Error).message }));
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
-      }
-      return { rules: plan.matched.length };
-    },
-  };
+  const dispatcher = new Dispatcher(store, () => ({ destinations: config.destinations, connections }), {
+    log,
+    policy: { ...DEFAULT_POLICY, maxAgeMs: s.maxAgeMs },
+  });
+  const intake = new DurableIntake(store, () => planner, {
+    idempotencyWindowMs: s.idempotencyWindowMs,
+    committed: () => dispatcher.notify(),
+  });
 
   if (!env.SWITCHBOARD_TOKEN) log.warn('SWITCHBOARD_TOKEN is not set: anyone who can reach this port can post events');
   const app = createApp({
@@ -56,25 +57,40 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     ...(env.SWITCHBOARD_TOKEN ? { token: env.SWITCHBOARD_TOKEN } : {}),
     allowList: allow.value,
     clientIp: (c) => getConnInfo(c).remote.address,
-    maxBodyBytes,
+    maxBodyBytes: s.maxBodyBytes,
     echo: env.SWITCHBOARD_ECHO === '1' || env.SWITCHBOARD_ECHO === 'true',
+    ...(env.SWITCHBOARD_ADMIN_TOKEN ? { admin: adminApi({ store, token: env.SWITCHBOARD_ADMIN_TOKEN, replayed: () => dispatcher.notify() }) } : {}),
     health: () => ({ rules: config.rules.length }),
   });
 
-  const host = env.HOST || '0.0.0.0';
-  const port = env.PORT === undefined || env.PORT === '' ? 8787 : Number(env.PORT);
   const server: ServerType = await new Promise((ready) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
-      log.info(`listening on http://${host}:${info.port}/hooks/vcs`, { port: info.port });
-      ready(s);
+    const srv = serve({ fetch: app.fetch, hostname: s.host, port: s.port }, (info) => {
+      log.info(`listening on http://${s.host}:${info.port}/hooks/vcs`, { port: info.port });
+      ready(srv);
     });
   });
+  // Deliveries left pending by an earlier run (a crash, a restart) go out now.
+  dispatcher.notify();
 
+  const prune = async () => {
+    const n = await store.prune(Date.now() - s.retentionMs);
+    if (n > 0) log.info(`pruned ${n} delivered events older than the retention period`);
+  };
+  await prune();
+  const pruning = setInterval(() => void prune().catch((e) => log.error('pruning failed', { error: (e as Error).message })), HOUR);
+  pruning.unref();
+
+  let stopping = false;
   const stop = async (signal: string) => {
-    log.info(`${signal} received: stopping`);
-    server.close();
-    await Promise.allSettled([...inFlight]);
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received: no longer accepting events; finishing deliveries in flight`);
+    clearInterval(pruning);
+    await new Promise<void>((done) => server.close(() => done()));
+    await dispatcher.stop();
     await closeDestinations(connections);
+    await store.close();
+    log.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

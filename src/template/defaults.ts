@@ -8,18 +8,24 @@ export interface EventSummary {
 }
 
 const line = (label: string, when: string, value = `{{${when}}}`): DetailLine => ({ label, when, value });
+// `when` goes into `{{#if}}`, which hides 0: a balance of zero is exactly what some events report.
+const amount = (label: string, path: string, currency: string): DetailLine => ({
+  label,
+  when: `${path} includeZero=true`,
+  value: `{{money ${path} ${currency}}}`,
+});
 
 // The client is named by enrichment (`client`) when present, else by the payload, else by its id.
 const clientLines = [
   line('Client', 'event.object_id', '{{#if client.name}}{{client.name}} (#{{event.object_id}}){{else if data.name}}{{data.name}} (#{{event.object_id}}){{else}}#{{event.object_id}}{{/if}}'),
-  line('Balance', 'client.balance', '{{money client.balance client.currency}}'),
-  line('Credit limit', 'client.credit', '{{money client.credit client.currency}}'),
+  amount('Balance', 'client.balance', 'client.currency'),
+  amount('Credit limit', 'client.credit', 'client.currency'),
 ];
 const clientData = [
   line('Company', 'data.companies_id'),
   line('Status', 'data.status'),
-  line('Balance', 'data.balance', '{{money data.balance data.currency}}'),
-  line('Credit limit', 'data.credit', '{{money data.credit data.currency}}'),
+  amount('Balance', 'data.balance', 'data.currency'),
+  amount('Credit limit', 'data.credit', 'data.currency'),
   line('Billing e-mail', 'data.c_email_billing'),
 ];
 const accountLines = [
@@ -39,10 +45,13 @@ const rateMail = (box: string) => [
   line('Mailbox', `data.${box}.login`, `{{data.${box}.login}}{{#if data.${box}.host}} on {{data.${box}.host}}{{/if}}`),
   line('From', 'data.message.from'),
   line('Subject', 'data.message.subject'),
-  line('Message id', 'data.message.id'),
+  // The event's object is the message; its id in data may be absent.
+  line('Message id', 'event.object_id'),
 ];
 const rateTables = line('Rate tables', 'data.rate_tables', '{{join data.rate_tables key="name"}}');
 const importLines = [
+  // The object is the import's queue item; nothing in data names it.
+  line('Queue item', 'event.object_id', '#{{event.object_id}}'),
   line('Rate table', 'data.rate_table_name', '{{data.rate_table_name}}{{#if data.rate_tables_id}} (#{{data.rate_tables_id}}){{/if}}'),
   line('File', 'data.file_name'),
   line('Rates', 'data.rates', 'new {{default data.rates.new 0}}, increased {{default data.rates.increased 0}}, decreased {{default data.rates.decreased 0}}, unchanged {{default data.rates.unchanged 0}}'),

@@ -30,12 +30,22 @@ function zonedParts(date: Date, timeZone: string): Record<string, string> {
   return Object.fromEntries(parts.map((p) => [p.type, p.value]));
 }
 
+// JavaScript reads an ISO date-time without an offset in the host's zone, so the same event would
+// read differently on each server; VCS sends UTC.
+const NO_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+function parseDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  const s = String(value).trim();
+  return new Date(NO_OFFSET.test(s) ? `${s.replace(' ', 'T')}Z` : s);
+}
+
 /**
  * `{{date event.dt}}` → "2022-01-24 15:44 UTC"; `tz="Europe/Kyiv"` picks the zone,
  * `format="date"|"time"|"datetime"|"seconds"|"iso"` the shape. Unparseable input is returned as is.
  */
 function formatDate(value: unknown, timeZone: string, format: string): string {
-  const date = value instanceof Date ? value : new Date(String(value));
+  const date = parseDate(value);
   if (value == null || value === '' || Number.isNaN(date.getTime())) return value == null ? '' : String(value);
   if (format === 'iso') return date.toISOString();
   let p: Record<string, string>;
@@ -59,9 +69,10 @@ function formatDate(value: unknown, timeZone: string, format: string): string {
   }
 }
 
+// Payloads carry numbers as numbers or as strings ("-12.50"); Number() alone would also read
+// "", " ", null, true and [5] as numbers.
 function toNumber(value: unknown): number | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
-  const n = typeof value === 'number' ? value : Number(value);
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   return Number.isFinite(n) ? n : undefined;
 }
 
@@ -94,13 +105,26 @@ function stringify(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+/**
+ * Numbers (or numeric strings) compare as numbers, so "10" > "9"; other strings compare as text.
+ * Anything else has no order: a missing value is not 0.
+ */
+function order(a: unknown, b: unknown): number {
+  const x = toNumber(a);
+  const y = toNumber(b);
+  if (x !== undefined && y !== undefined) return x - y;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  return NaN;
+}
+
 const compare: Record<string, (a: unknown, b: unknown) => boolean> = {
-  eq: (a, b) => a === b || (a != null && b != null && String(a) === String(b) && typeof a !== 'object'),
+  // 12 equals "12" (payloads mix the two), but two strings are equal only as text: "007" is not "7".
+  eq: (a, b) => a === b || (typeof a !== typeof b && order(a, b) === 0),
   ne: (a, b) => !compare.eq!(a, b),
-  lt: (a, b) => (a as number) < (b as number),
-  lte: (a, b) => (a as number) <= (b as number),
-  gt: (a, b) => (a as number) > (b as number),
-  gte: (a, b) => (a as number) >= (b as number),
+  lt: (a, b) => order(a, b) < 0,
+  lte: (a, b) => order(a, b) <= 0,
+  gt: (a, b) => order(a, b) > 0,
+  gte: (a, b) => order(a, b) >= 0,
 };
 
 /** Registers the helpers templates may use (see README, "Helpers"). */
@@ -143,7 +167,9 @@ export function registerHelpers(hb: HB): void {
   h('lower', (...args) => stringify(split(args).params[0]).toLowerCase());
   h('length', (...args) => {
     const v = split(args).params[0];
-    if (Array.isArray(v) || typeof v === 'string') return v.length;
+    // Characters as `truncate` counts them, so an emoji is one.
+    if (typeof v === 'string') return Array.from(v).length;
+    if (Array.isArray(v)) return v.length;
     return v && typeof v === 'object' ? Object.keys(v).length : 0;
   });
   for (const [name, fn] of Object.entries(compare)) {

@@ -1,11 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** A fresh, empty data folder for one server's SQLite file. */
+export const tempDataDir = () => mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+
 export interface ServerProcess {
   url: string;
+  dataDir: string;
   child: ChildProcess;
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -16,9 +23,10 @@ export interface ServerProcess {
  * free port, and resolves once it logs that it listens.
  */
 export async function startServer(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
+  const dataDir = env.DATA_DIR ?? tempDataDir();
   const child = spawn(process.execPath, ['bin/switchboard.js', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -31,6 +39,7 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   }, 20_000);
   return {
     url: `http://127.0.0.1:${port}`,
+    dataDir,
     child,
     output: () => out,
     async stop(signal = 'SIGTERM') {

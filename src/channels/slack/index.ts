@@ -12,6 +12,12 @@ export const slackSettings = z
     token_env: z.string().default('SLACK_BOT_TOKEN').describe('The environment variable holding the bot token.'),
     username: z.string().optional(),
     icon_emoji: z.string().optional(),
+    pace_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(1_000)
+      .describe('Minimum time between two messages to the same channel; Slack allows about one per second.'),
   })
   .refine((s) => s.channel !== undefined || s.webhook_url !== undefined, {
     message: 'a slack destination needs "channel" (with a bot token) or "webhook_url"',
@@ -118,6 +124,8 @@ export function slackChannel(runtime: SlackRuntime = {}): ChannelKind<SlackSetti
       return blocks ? { text, blocks: fitBlocks(blocks) } : { text };
     },
     fallback: (text) => ({ text: escapeSlack(text) }),
+    concurrency: 1,
+    pacing: (s) => (s.pace_ms > 0 ? { key: `slack ${s.channel ?? s.webhook_url}`, intervalMs: s.pace_ms } : undefined),
     connect(settings, env) {
       const fetchFn = runtime.fetch ?? ((input, init) => fetch(input, init));
       if (settings.webhook_url) return webhookSender(settings.webhook_url, fetchFn);

@@ -52,6 +52,7 @@ export function webhookChannel(runtime: { fetch?: typeof fetch } = {}): ChannelK
       }
     },
     fallback: (text) => ({ body: { text, fallback: true } }),
+    concurrency: 16,
     connect(settings) {
       if (!settings.url) return { missing: 'its url is empty' };
       return httpSender(settings, runtime.fetch ?? ((input, init) => fetch(input, init)));

@@ -1,0 +1,184 @@
+import type { SendResult } from '../channels/channel.ts';
+import { networkOutcome } from '../channels/outcome.ts';
+import type { Destination } from '../config/config.ts';
+import type { Connection } from '../deliver/senders.ts';
+import type { Logger } from '../log.ts';
+import { DEFAULT_POLICY, nextState, type RetryPolicy } from './policy.ts';
+import { afterIo } from './schedule.ts';
+import type { AttemptRecord, DueDelivery, Store } from './store.ts';
+
+/** What the dispatcher sends with: the current destinations and their connections (hot reload swaps them). */
+export interface Routes {
+  readonly destinations: ReadonlyMap<string, Destination>;
+  readonly connections: ReadonlyMap<string, Connection>;
+}
+
+export interface DispatcherOptions {
+  log: Logger;
+  policy?: RetryPolicy;
+  now?: () => number;
+  random?: () => number;
+  /** Longest sleep while idle: how soon a replay made by another process is noticed. */
+  pollMs?: number;
+}
+
+/**
+ * Sends pending deliveries from the store: per-destination concurrency, per-channel pacing, retries
+ * with backoff, and a final state for each delivery recorded with every attempt.
+ */
+export class Dispatcher {
+  private readonly inflight = new Set<number>();
+  private readonly perDestination = new Map<string, number>();
+  /** Pacing key → the earliest time the next message may go. */
+  private readonly pacers = new Map<string, number>();
+  private readonly sends = new Set<Promise<void>>();
+  private results: Array<{ record: AttemptRecord; destination: string }> = [];
+  private flushScheduled = false;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly now: () => number;
+  private readonly policy: RetryPolicy;
+
+  constructor(
+    private readonly store: Store,
+    private readonly routes: () => Routes,
+    private readonly options: DispatcherOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.policy = options.policy ?? DEFAULT_POLICY;
+  }
+
+  /** Looks for due deliveries now (after a commit, a replay, or at start). */
+  notify(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.tick();
+  }
+
+  /** Stops taking work, waits up to `graceMs` for sends in flight, records their results. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled([...this.sends]), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
+    clearTimeout(timeout);
+    // Whatever is still in flight stays pending in the store and is sent after the restart.
+    await this.flush();
+  }
+
+  private async tick(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.fill();
+      } while (this.again && !this.stopped);
+      await this.sleep();
+    } catch (e) {
+      this.options.log.error('dispatcher could not read the outbox; retrying', { error: (e as Error).message });
+      this.wakeAt(this.now() + 1_000);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async fill(): Promise<void> {
+    const { destinations, connections } = this.routes();
+    for (const dest of destinations.values()) {
+      const now = this.now();
+      const busy = this.perDestination.get(dest.name) ?? 0;
+      const free = dest.kind.concurrency - busy;
+      if (free <= 0) continue;
+      const pace = dest.kind.pacing?.(dest.settings);
+      if (pace && (this.pacers.get(pace.key) ?? 0) > now) continue;
+      const due = await this.store.due(dest.name, now, pace ? 1 : free, this.inflight);
+      for (const d of due) this.launch(dest, d, connections.get(dest.name), pace);
+    }
+  }
+
+  private async sleep(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.now();
+    const poll = now + (this.options.pollMs ?? 1_000);
+    const next = await this.store.nextDue();
+    // Work already due but held back (pacing, concurrency) is woken by a pacer or a completion.
+    const future = [...this.pacers.values()].filter((t) => t > now);
+    const wake = next !== undefined && next > now ? next : future.length ? Math.min(...future) : poll;
+    this.wakeAt(Math.min(wake, poll));
+  }
+
+  private wakeAt(at: number): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.notify(), Math.max(0, at - this.now()));
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  private launch(dest: Destination, d: DueDelivery, conn: Connection | undefined, pace?: { key: string; intervalMs: number }): void {
+    this.inflight.add(d.id);
+    this.perDestination.set(dest.name, (this.perDestination.get(dest.name) ?? 0) + 1);
+    if (pace) this.pacers.set(pace.key, this.now() + pace.intervalMs);
+    const attempt = this.attempt(d, conn).then((result) => this.settle(dest, d, result, pace));
+    this.sends.add(attempt);
+    void attempt.finally(() => this.sends.delete(attempt));
+  }
+
+  private async attempt(d: DueDelivery, conn: Connection | undefined): Promise<SendResult> {
+    if (!conn || 'missing' in conn) {
+      this.options.log.info('message not sent (destination has no credentials)', { event: d.eventId, rule: d.rule, destination: d.destination, message: d.message });
+      return { ok: true, info: `logged: ${conn && 'missing' in conn ? conn.missing : 'destination removed from rules'}` };
+    }
+    try {
+      return await conn.sender.send(d.message);
+    } catch (e) {
+      return networkOutcome(e);
+    }
+  }
+
+  private settle(dest: Destination, d: DueDelivery, result: SendResult, pace?: { key: string }): void {
+    const at = this.now();
+    const attempts = d.attempts + 1;
+    const next = nextState(result, attempts, d.createdAt, at, this.policy, this.options.random);
+    if (!result.ok && result.retryAfterMs !== undefined && pace) {
+      // The far end said when it takes messages again: everything for that channel waits.
+      this.pacers.set(pace.key, Math.max(this.pacers.get(pace.key) ?? 0, at + result.retryAfterMs));
+    }
+    const fields = { event: d.eventId, rule: d.rule, destination: d.destination, attempt: attempts };
+    if (next.status === 'delivered') this.options.log.info('delivered', { ...fields, info: next.info });
+    else if (next.status === 'pending') this.options.log.warn('delivery failed; will retry', { ...fields, reason: next.reason, retry_in_ms: next.nextAt - at });
+    else this.options.log.error('delivery dead; replay it with `switchboard replay`', { ...fields, reason: next.reason });
+    const detail = result.ok ? (result.info ?? 'sent') : result.reason;
+    this.results.push({
+      destination: dest.name,
+      record: { deliveryId: d.id, at, ok: result.ok, detail, status: next.status, ...(next.status === 'pending' ? { nextAt: next.nextAt } : {}) },
+    });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      afterIo(() => void this.flush());
+    }
+  }
+
+  /** Records finished attempts in one transaction, then frees their places. */
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.results;
+    this.results = [];
+    if (batch.length === 0) return;
+    try {
+      await this.store.record(batch.map((b) => b.record));
+    } catch (e) {
+      // Not recorded: the deliveries stay pending and are sent again, never lost.
+      this.options.log.error('could not record delivery results', { error: (e as Error).message });
+    }
+    for (const { record, destination } of batch) {
+      this.inflight.delete(record.deliveryId);
+      this.perDestination.set(destination, (this.perDestination.get(destination) ?? 1) - 1);
+    }
+    this.notify();
+  }
+}

@@ -1,0 +1,47 @@
+import type { SendResult } from '../channels/channel.ts';
+
+/** How long and how often a delivery is tried. */
+export interface RetryPolicy {
+  /** First retry after about this long; each next one waits twice as long. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A delivery not sent this long after the event arrived is dead. */
+  readonly maxAgeMs: number;
+}
+
+export const DEFAULT_POLICY: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 10 * 60_000, maxAgeMs: 24 * 3_600_000 };
+
+export type NextState =
+  | { status: 'delivered'; info?: string }
+  | { status: 'pending'; nextAt: number; reason: string }
+  | { status: 'dead'; reason: string };
+
+/**
+ * What becomes of a delivery after an attempt. Backoff is exponential with jitter (half fixed, half
+ * random) so that retries after an outage do not arrive together; a Retry-After from the far end is
+ * honoured exactly, never shortened.
+ */
+export function nextState(
+  result: SendResult,
+  attempts: number,
+  createdAt: number,
+  now: number,
+  policy: RetryPolicy = DEFAULT_POLICY,
+  random: () => number = Math.random,
+): NextState {
+  if (result.ok) return { status: 'delivered', ...(result.info ? { info: result.info } : {}) };
+  if (!result.retry) return { status: 'dead', reason: result.reason };
+  const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempts - 1));
+  const delay = result.retryAfterMs ?? backoff / 2 + (random() * backoff) / 2;
+  const nextAt = now + Math.ceil(delay);
+  if (nextAt > createdAt + policy.maxAgeMs) {
+    return { status: 'dead', reason: `gave up after ${attempts} attempts over ${formatAge(now - createdAt)}: ${result.reason}` };
+  }
+  return { status: 'pending', nextAt, reason: result.reason };
+}
+
+function formatAge(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
