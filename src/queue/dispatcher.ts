@@ -152,7 +152,7 @@ export class Dispatcher {
     if (next.status === 'delivered') this.options.log.info('delivered', { ...fields, info: next.info });
     else if (next.status === 'pending') this.options.log.warn('delivery failed; will retry', { ...fields, reason: next.reason, retry_in_ms: next.nextAt - at });
     else this.options.log.error('delivery dead; replay it with `switchboard replay`', { ...fields, reason: next.reason });
-    const detail = result.ok ? (result.info ?? 'sent') : result.reason;
+    const detail = result.ok ? (result.info ?? 'sent') : next.status === 'dead' ? next.reason : result.reason;
     this.results.push({
       destination: dest.name,
       record: { deliveryId: d.id, at, ok: result.ok, detail, status: next.status, ...(next.status === 'pending' ? { nextAt: next.nextAt } : {}) },

@@ -12,7 +12,7 @@ export interface Received {
  * A real SMTP server on 127.0.0.1 (smtp-server). `reject` can answer a message with an SMTP error
  * (e.g. 451 or 550) instead of accepting it.
  */
-export async function startSmtp(reject: (n: number) => { code: number; message: string } | undefined = () => undefined) {
+export async function startSmtp(reject: (n: number) => { code: number; message: string } | undefined = () => undefined, port = 0) {
   const received: Received[] = [];
   let attempts = 0;
   const server = new SMTPServer({
@@ -39,11 +39,11 @@ export async function startSmtp(reject: (n: number) => { code: number; message: 
       });
     },
   });
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.server.address() as AddressInfo;
+  await new Promise<void>((ready) => server.listen(port, '127.0.0.1', ready));
+  const bound = (server.server.address() as AddressInfo).port;
   return {
-    url: `smtp://127.0.0.1:${port}`,
-    port,
+    url: `smtp://127.0.0.1:${bound}`,
+    port: bound,
     received,
     attempts: () => attempts,
     close: () => new Promise<void>((done) => server.close(() => done())),

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS attempts (
 CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id);
 `;
 
-// An event's status, from its deliveries; one expression shared by listing and explaining.
+// An event's status, from its deliveries; one expression shared by listing and explaining. Named
+// event_status because `status` alone would mean deliveries.status inside HAVING.
 const STATUS_SQL = `CASE
   WHEN e.duplicate_of IS NOT NULL THEN 'duplicate'
   WHEN COUNT(d.id) = 0 THEN 'unrouted'
@@ -60,7 +61,7 @@ const STATUS_SQL = `CASE
   WHEN SUM(d.status = 'pending') > 0 THEN 'pending'
   ELSE 'delivered' END`;
 
-const SUMMARY_SQL = `SELECT e.id, e.events_id, e.object_id, e.received_at, ${STATUS_SQL} AS status, COUNT(d.id) AS n
+const SUMMARY_SQL = `SELECT e.id, e.events_id, e.object_id, e.received_at, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n
   FROM events e LEFT JOIN deliveries d ON d.event_id = e.id`;
 
 interface SummaryRow {
@@ -68,7 +69,7 @@ interface SummaryRow {
   events_id: string;
   object_id: string;
   received_at: number;
-  status: EventStatus;
+  event_status: EventStatus;
   n: number;
 }
 
@@ -77,7 +78,7 @@ const summary = (r: SummaryRow): EventSummary => ({
   eventId: r.events_id,
   objectId: r.object_id,
   receivedAt: r.received_at,
-  status: r.status,
+  status: r.event_status,
   deliveries: r.n,
 });
 
@@ -118,7 +119,7 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
       'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?',
     ),
     event: db.prepare<[string], SummaryRow & { payload: string; duplicate_of: string | null; plan: string }>(
-      `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, ${STATUS_SQL} AS status, COUNT(d.id) AS n
+      `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n
        FROM events e LEFT JOIN deliveries d ON d.event_id = e.id WHERE e.id = ? GROUP BY e.id`,
     ),
     deliveriesOf: db.prepare<[string], { id: number; rule: string; destination: string; type: string; status: DeliveryDetail['status']; message: string; render_error: string | null; next_at: number; last_error: string | null }>(
@@ -205,7 +206,7 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
     },
     async events(filter: EventFilter) {
       const where = filter.since !== undefined ? 'WHERE e.received_at >= @since' : '';
-      const having = filter.status ? 'HAVING status = @status' : '';
+      const having = filter.status ? 'HAVING event_status = @status' : '';
       const rows = db
         .prepare<Record<string, unknown>, SummaryRow>(`${SUMMARY_SQL} ${where} GROUP BY e.id ${having} ORDER BY e.received_at DESC, e.id DESC LIMIT @limit`)
         .all({ since: filter.since, status: filter.status, limit: filter.limit ?? 100 });

@@ -1,0 +1,105 @@
+import { openStore } from '../node/open-store.ts';
+import { readSettings } from '../node/settings.ts';
+import { parseSince } from '../queue/since.ts';
+import type { EventStatus, Explanation, Store } from '../queue/store.ts';
+
+type Out = (line: string) => void;
+const STATUSES = ['delivered', 'pending', 'failed', 'dead', 'unrouted', 'duplicate'];
+const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+/** Opens the outbox the server uses (DATA_DIR), runs `fn`, closes it. */
+async function withStore(err: Out, fn: (store: Store) => Promise<number>): Promise<number> {
+  const settings = readSettings();
+  if (!settings.ok) {
+    for (const e of settings.errors) err(e);
+    return 1;
+  }
+  const store = openStore(settings.value);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `switchboard events [--status s] [--since 6h] [--limit n] [--json]` */
+export function listEvents(opts: { status?: string; since?: string; limit?: string; json?: boolean }, out: Out = console.log, err: Out = console.error): Promise<number> {
+  if (opts.status && !STATUSES.includes(opts.status)) {
+    err(`--status must be one of: ${STATUSES.join(', ')}`);
+    return Promise.resolve(2);
+  }
+  const since = opts.since ? parseSince(opts.since) : undefined;
+  if (since && !since.ok) {
+    err(since.error);
+    return Promise.resolve(2);
+  }
+  return withStore(err, async (store) => {
+    const events = await store.events({
+      ...(opts.status ? { status: opts.status as EventStatus } : {}),
+      ...(since ? { since: since.value } : {}),
+      limit: opts.limit ? Number(opts.limit) : 50,
+    });
+    if (opts.json) out(JSON.stringify(events, null, 2));
+    else if (events.length === 0) out('no events');
+    else for (const e of events) out(`${e.id}  ${time(e.receivedAt)}  ${e.status.padEnd(9)}  ${e.eventId} (object ${e.objectId}), ${e.deliveries} deliveries`);
+    return 0;
+  });
+}
+
+function printExplanation(e: Explanation, out: Out): void {
+  out(`event ${e.id}: ${e.eventId} (object ${e.objectId}), received ${time(e.receivedAt)}, ${e.status}`);
+  if (e.duplicateOf) out(`  duplicate of ${e.duplicateOf}: acknowledged, not delivered again`);
+  for (const m of e.matched) out(`  rule ${m}: matched`);
+  for (const s of e.skipped) out(`  rule ${s.rule}: skipped, ${s.reason}`);
+  if (e.matched.length === 0 && !e.duplicateOf) out('  no rule took this event');
+  for (const d of e.deliveryDetails) {
+    out(`\n  delivery ${d.id} to ${d.destination} (${d.type}) from rule ${d.rule}: ${d.status}${d.nextAt ? `, next attempt ${time(d.nextAt)}` : ''}`);
+    if (d.renderError) out(`    template failed, fallback sent: ${d.renderError}`);
+    for (const a of d.attempts) out(`    ${time(a.at)}  ${a.ok ? 'ok    ' : 'failed'}  ${a.detail}`);
+    out(`    message: ${JSON.stringify(d.message)}`);
+  }
+  out(`\n  payload: ${JSON.stringify(e.payload)}`);
+}
+
+/** `switchboard explain <id> [--json]` */
+export function explain(id: string, json: boolean, out: Out = console.log, err: Out = console.error): Promise<number> {
+  return withStore(err, async (store) => {
+    const e = await store.explain(id);
+    if (!e) {
+      err(`no event ${id}`);
+      return 1;
+    }
+    if (json) out(JSON.stringify(e, null, 2));
+    else printExplanation(e, out);
+    return 0;
+  });
+}
+
+/** `switchboard replay <id>` or `switchboard replay --dead`: the running server sends them within a second. */
+export function replay(id: string | undefined, dead: boolean, out: Out = console.log, err: Out = console.error): Promise<number> {
+  if (!id && !dead) {
+    err('usage: switchboard replay <event id> | --dead');
+    return Promise.resolve(2);
+  }
+  return withStore(err, async (store) => {
+    if (dead) {
+      out(`queued ${await store.replayDead(Date.now())} dead deliveries again`);
+      return 0;
+    }
+    const n = await store.replay(id!, Date.now());
+    if (n === undefined) {
+      err(`no event ${id}`);
+      return 1;
+    }
+    out(`queued ${n} deliveries of ${id} again`);
+    return 0;
+  });
+}
+
+/** `switchboard purge --dead`: forget dead deliveries for good. */
+export function purgeDead(out: Out = console.log, err: Out = console.error): Promise<number> {
+  return withStore(err, async (store) => {
+    out(`purged ${await store.purgeDead()} dead deliveries`);
+    return 0;
+  });
+}

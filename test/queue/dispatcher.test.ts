@@ -1,0 +1,165 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { channelKinds } from '../../src/channels/index.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { connectDestinations, closeDestinations, type Connection } from '../../src/deliver/senders.ts';
+import { Planner } from '../../src/deliver/plan.ts';
+import { parseEnvelope } from '../../src/events/envelope.ts';
+import { newEventId } from '../../src/events/id.ts';
+import { silentLogger } from '../../src/log.ts';
+import { compileTemplate } from '../../src/node/template-compiler.ts';
+import { Dispatcher } from '../../src/queue/dispatcher.ts';
+import { DurableIntake } from '../../src/queue/intake.ts';
+import type { Store } from '../../src/queue/store.ts';
+import { startSlackApi } from '../support/slack-api.ts';
+import { startSmtp } from '../support/smtp.ts';
+import { tempStore } from '../support/store.ts';
+import { waitFor, waitForAsync } from '../support/wait.ts';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A real intake, store and dispatcher around a rules file, as the server wires them. */
+function pipeline(yaml: string, env: Record<string, string>, policy = { baseDelayMs: 50, maxDelayMs: 200, maxAgeMs: 60_000 }) {
+  const loaded = loadConfig(yaml, { file: 'rules.yaml', env, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined });
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+  const config = loaded.config;
+  const { store } = tempStore();
+  const connections: Map<string, Connection> = connectDestinations(config, env, silentLogger);
+  const dispatcher = new Dispatcher(store, () => ({ destinations: config.destinations, connections }), { log: silentLogger, policy, pollMs: 100 });
+  const planner = new Planner(config, compileTemplate);
+  const intake = new DurableIntake(store, () => planner, { idempotencyWindowMs: 0, committed: () => dispatcher.notify() });
+  cleanups.push(async () => {
+    await dispatcher.stop(1_000);
+    await closeDestinations(connections);
+    await store.close();
+  });
+  const post = async (objectId: number, eventsId = 'clients.balance_zero') => {
+    const raw = JSON.stringify({ event: { dt: '2022-01-24T15:44:47+00:00', events_id: eventsId, object_id: objectId }, data: {} });
+    const parsed = parseEnvelope(raw);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const id = newEventId();
+    await intake.accept({ id, eventId: parsed.eventId, envelope: parsed.value, raw, receivedAt: Date.now() });
+    return id;
+  };
+  return { store: store as Store, dispatcher, post };
+}
+
+const slackRules = (paceMs: number) => `
+destinations:
+  desk: { type: slack, channel: "#desk", pace_ms: ${paceMs} }
+rules:
+  - { name: zero, events: clients.balance_zero, to: desk, template: { slack: { text: "zero {{event.object_id}}" } } }
+`;
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('dispatcher', () => {
+  it('waits exactly as long as Slack\'s Retry-After says, never less', async () => {
+    const arrivals: number[] = [];
+    let answered429At = 0;
+    const slack = await startSlackApi((_post, n) => {
+      arrivals.push(Date.now());
+      if (n === 1) {
+        answered429At = Date.now();
+        return { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
+      }
+      return undefined;
+    });
+    cleanups.push(slack.close);
+    const { store, post } = pipeline(slackRules(0), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
+    const id = await post(1);
+    await waitFor('the retried message', () => slack.posts.length === 1);
+    expect(arrivals).toHaveLength(2);
+    expect(arrivals[1]! - answered429At).toBeGreaterThanOrEqual(1_000);
+    const attempts = await waitForAsync('both attempts recorded', async () => {
+      const a = (await store.explain(id))!.deliveryDetails[0]!.attempts;
+      return a.length === 2 ? a : undefined;
+    });
+    expect(attempts.map((a) => a.detail)).toEqual(['Slack error: ratelimited', expect.stringMatching(/^ts=/)]);
+  });
+
+  it('paces messages to one Slack channel', async () => {
+    const launched: number[] = [];
+    const slack = await startSlackApi(() => void launched.push(Date.now()));
+    cleanups.push(slack.close);
+    const { post } = pipeline(slackRules(150), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
+    await Promise.all([1, 2, 3, 4].map((n) => post(n)));
+    await waitFor('4 messages', () => slack.posts.length === 4);
+    expect(slack.posts.map((p) => p.text)).toEqual(['zero 1', 'zero 2', 'zero 3', 'zero 4']);
+    // Arrival gaps can differ from send gaps by network jitter on loopback: a few ms.
+    const gaps = launched.slice(1).map((t, i) => t - launched[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(140);
+  });
+
+  it('keeps retrying while the SMTP server is down and delivers when it is back', async () => {
+    const port = await freePort();
+    const { store, post } = pipeline(
+      `destinations:\n  finance: { type: email, to: f@x.example }\nrules:\n  - { name: zero, events: clients.balance_zero, to: finance }\n`,
+      { SMTP_URL: `smtp://127.0.0.1:${port}` },
+    );
+    const id = await post(7);
+    await waitForAsync('two failed attempts', async () => ((await store.explain(id))!.deliveryDetails[0]!.attempts.length >= 2 ? true : undefined));
+    expect((await store.explain(id))!.status).toBe('failed');
+    const smtp = await startSmtpOn(port);
+    await waitFor('the e-mail', () => smtp.received.length === 1);
+    expect(smtp.received[0]!.mail.subject).toBe('[VCS] Client balance reached zero');
+    await waitForAsync('delivered status', async () => (await store.explain(id))!.status === 'delivered');
+  });
+
+  it('sends a permanent error to the dead letters at once, and replay sends it again', async () => {
+    let broken = true;
+    const slack = await startSlackApi(() => (broken ? { body: { ok: false, error: 'channel_not_found' } } : undefined));
+    cleanups.push(slack.close);
+    const { store, dispatcher, post } = pipeline(slackRules(0), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
+    const id = await post(3);
+    const dead = await waitForAsync('a dead delivery', async () => {
+      const e = await store.explain(id);
+      return e!.status === 'dead' ? e : undefined;
+    });
+    expect(dead.deliveryDetails[0]).toMatchObject({ status: 'dead', lastError: 'Slack error: channel_not_found' });
+    expect(dead.deliveryDetails[0]!.attempts).toHaveLength(1);
+    broken = false;
+    expect(await store.replayDead(Date.now())).toBe(1);
+    dispatcher.notify();
+    await waitFor('the replayed message', () => slack.posts.length === 1);
+    await waitForAsync('delivered status', async () => (await store.explain(id))!.status === 'delivered');
+  });
+
+  it('gives up after the maximum age', async () => {
+    const slack = await startSlackApi(() => ({ status: 503, body: { ok: false, error: 'service_unavailable' } }));
+    cleanups.push(slack.close);
+    const { store, post } = pipeline(slackRules(0), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url }, { baseDelayMs: 20, maxDelayMs: 50, maxAgeMs: 300 });
+    const id = await post(4);
+    const e = await waitForAsync('a dead delivery', async () => {
+      const x = await store.explain(id);
+      return x!.status === 'dead' ? x : undefined;
+    });
+    expect(e.deliveryDetails[0]!.lastError).toMatch(/^gave up after \d+ attempts over 0 s: HTTP 503/);
+    expect(e.deliveryDetails[0]!.attempts.length).toBeGreaterThan(2);
+  });
+
+  it('logs, and records as done, messages for destinations without credentials', async () => {
+    const { store, post } = pipeline(slackRules(0), {});
+    const id = await post(5);
+    const e = await waitForAsync('done', async () => {
+      const x = await store.explain(id);
+      return x!.status === 'delivered' ? x : undefined;
+    });
+    expect(e.deliveryDetails[0]!.attempts[0]!.detail).toBe('logged: SLACK_BOT_TOKEN is not set');
+  });
+});
+
+async function startSmtpOn(port: number) {
+  const smtp = await startSmtp(undefined, port);
+  cleanups.push(smtp.close);
+  return smtp;
+}

@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/queue/store.ts';
+import { newEvent, tempStore } from '../support/store.ts';
+
+const HOUR = 3_600_000;
+let store: Store;
+afterEach(async () => store?.close());
+
+describe('sqlite store', () => {
+  it('keeps every event, routed or not, with its deliveries', async () => {
+    ({ store } = tempStore());
+    const routed = newEvent({ destinations: ['a', 'b'] });
+    const unrouted = newEvent({ destinations: [] });
+    expect(await store.accept([routed, unrouted], HOUR)).toEqual([{}, {}]);
+    const events = await store.events({});
+    expect(events.map((e) => [e.id, e.status, e.deliveries])).toEqual([
+      [unrouted.id, 'unrouted', 0],
+      [routed.id, 'pending', 2],
+    ]);
+    expect((await store.due('a', Date.now(), 10, new Set())).map((d) => d.eventId)).toEqual([routed.id]);
+  });
+
+  it('recognises the same payload within the window, whatever the key order, and nothing else', async () => {
+    ({ store } = tempStore());
+    const t = Date.now();
+    const payload = { event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.update', object_id: 1 }, data: { a: 1, b: 2 } };
+    const reordered = { data: { b: 2, a: 1 }, event: { object_id: 1, events_id: 'clients.update', dt: '2022-01-24T15:44:47+00:00' } };
+    const first = newEvent({ payload, receivedAt: t });
+    const [again, sameBatch] = [newEvent({ payload: reordered, receivedAt: t + 1000 }), newEvent({ payload, receivedAt: t + 1000 })];
+    const other = newEvent({ payload: { ...payload, data: { a: 1, b: 3 } }, receivedAt: t + 1000 });
+    expect(await store.accept([first], HOUR)).toEqual([{}]);
+    expect(await store.accept([again, sameBatch, other], HOUR)).toEqual([{ duplicateOf: first.id }, { duplicateOf: first.id }, {}]);
+    const later = newEvent({ payload, receivedAt: t + 2 * HOUR });
+    expect(await store.accept([later], HOUR)).toEqual([{}]);
+    const explained = await store.explain(again.id);
+    expect(explained).toMatchObject({ status: 'duplicate', duplicateOf: first.id, deliveries: 0 });
+  });
+
+  it('records attempts, and derives failed, dead and delivered', async () => {
+    ({ store } = tempStore());
+    const e = newEvent({ destinations: ['a'] });
+    await store.accept([e], 0);
+    const [d] = await store.due('a', Date.now(), 10, new Set());
+    const t = Date.now();
+    await store.record([{ deliveryId: d!.id, at: t, ok: false, detail: 'HTTP 503', status: 'pending', nextAt: t + 60_000 }]);
+    expect((await store.events({ status: 'failed' })).map((x) => x.id)).toEqual([e.id]);
+    expect(await store.due('a', t, 10, new Set())).toEqual([]);
+    expect(await store.nextDue()).toBe(t + 60_000);
+    await store.record([{ deliveryId: d!.id, at: t + 60_000, ok: false, detail: 'HTTP 404', status: 'dead' }]);
+    expect((await store.events({ status: 'dead' })).map((x) => x.id)).toEqual([e.id]);
+    const explained = await store.explain(e.id);
+    expect(explained!.deliveryDetails[0]).toMatchObject({
+      status: 'dead',
+      lastError: 'HTTP 404',
+      attempts: [
+        { at: t, ok: false, detail: 'HTTP 503' },
+        { at: t + 60_000, ok: false, detail: 'HTTP 404' },
+      ],
+    });
+  });
+
+  it('replays dead deliveries as new ones', async () => {
+    ({ store } = tempStore());
+    const [a, b] = [newEvent(), newEvent()];
+    await store.accept([a, b], 0);
+    for (const d of await store.due('d', Date.now(), 10, new Set())) {
+      await store.record([{ deliveryId: d.id, at: Date.now(), ok: false, detail: 'gone', status: 'dead' }]);
+    }
+    expect(await store.replay(a.id, 5)).toBe(1);
+    expect(await store.replay('nope', 5)).toBeUndefined();
+    expect((await store.due('d', 5, 10, new Set())).map((d) => [d.eventId, d.attempts, d.createdAt])).toEqual([[a.id, 0, 5]]);
+    expect(await store.replayDead(6)).toBe(1);
+    expect(await store.due('d', 6, 10, new Set())).toHaveLength(2);
+  });
+
+  it('prunes delivered events after the retention period and keeps dead ones until purged', async () => {
+    ({ store } = tempStore());
+    const old = Date.now() - 40 * 24 * HOUR;
+    const [delivered, dead, fresh] = [newEvent({ receivedAt: old }), newEvent({ receivedAt: old }), newEvent()];
+    await store.accept([delivered, dead, fresh], 0);
+    const due = await store.due('d', Date.now(), 10, new Set());
+    await store.record([
+      { deliveryId: due.find((d) => d.eventId === delivered.id)!.id, at: Date.now(), ok: true, detail: 'sent', status: 'delivered' },
+      { deliveryId: due.find((d) => d.eventId === dead.id)!.id, at: Date.now(), ok: false, detail: 'gone', status: 'dead' },
+    ]);
+    expect(await store.prune(Date.now() - 30 * 24 * HOUR)).toBe(1);
+    expect((await store.events({})).map((e) => e.id).sort()).toEqual([dead.id, fresh.id].sort());
+    expect(await store.purgeDead()).toBe(1);
+    expect((await store.events({})).map((e) => e.id)).toEqual([fresh.id]);
+  });
+});

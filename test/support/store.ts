@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import type { Plan } from '../../src/deliver/plan.ts';
+import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
+import { canonicalJson, fingerprint } from '../../src/queue/fingerprint.ts';
+import type { NewEvent } from '../../src/queue/store.ts';
+import { tempDataDir } from './server-process.ts';
+
+/** A store on a real SQLite file in a fresh folder. */
+export function tempStore() {
+  const dir = tempDataDir();
+  return { dir, store: sqliteStore(join(dir, 'switchboard.db')) };
+}
+
+let seq = 0;
+
+/** An event for the store, with one delivery per destination named. */
+export function newEvent(opts: { objectId?: number; receivedAt?: number; destinations?: string[]; payload?: unknown } = {}): NewEvent {
+  const objectId = opts.objectId ?? ++seq;
+  const envelope = opts.payload ?? { event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.balance_zero', object_id: objectId }, data: {} };
+  const canonical = canonicalJson(envelope);
+  const plan: Plan = {
+    matched: ['r'],
+    skipped: [],
+    deliveries: (opts.destinations ?? ['d']).map((destination) => ({ rule: 'r', destination, type: 'webhook', message: { body: { objectId } } })),
+  };
+  return {
+    id: `e${String(++seq).padStart(6, '0')}`,
+    eventId: 'clients.balance_zero',
+    objectId: String(objectId),
+    receivedAt: opts.receivedAt ?? Date.now(),
+    raw: JSON.stringify(envelope),
+    canonical,
+    fingerprint: fingerprint(canonical),
+    plan,
+  };
+}
