@@ -9,8 +9,9 @@ export const MARKER = '… (truncated)';
 /** Cuts `text` to at most `max` characters (UTF-16 units, as Slack counts), ending with the marker. */
 export function cut(text: string, max: number, marker = MARKER): string {
   if (text.length <= max) return text;
-  // A negative end would make slice() keep nearly everything.
-  let end = Math.max(0, max - marker.length);
+  // A marker that does not fit is dropped: a negative end would make slice() keep nearly everything.
+  if (marker.length > max) marker = '';
+  let end = max - marker.length;
   // Never split a surrogate pair or an entity such as "&amp;" in half.
   if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
   const amp = text.lastIndexOf('&', end);
