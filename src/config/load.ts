@@ -9,7 +9,8 @@ import type { Config, Destination, Rule, TemplateSet } from './config.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { substituteEnv } from './env.ts';
 import { Locator, type ConfigError, type Path } from './errors.ts';
-import { rulesFileSchema, type RuleSource, type RulesFile } from './schema.ts';
+import { destinationHead, ruleSchema, rulesFileSalvage, rulesFileSchema, templateSource, type RuleSource, type RulesFile } from './schema.ts';
+import { check } from './zod-issues.ts';
 
 /** What loading needs from its runtime. */
 export interface LoadOptions {
@@ -32,53 +33,44 @@ export function loadConfig(source: string, options: LoadOptions): LoadResult {
   if (doc.errors.length > 0) {
     return { ok: false, errors: doc.errors.map((e) => at.at(e.pos[0], `YAML syntax: ${firstLine(e.message)}`)) };
   }
-  const parsed = rulesFileSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error, [], at) };
-  return new Loader(parsed.data, options, at).load();
+  const raw: unknown = doc.toJS() ?? {};
+  const errors: ConfigError[] = [];
+  const file = check(rulesFileSchema, raw, [], at, errors) ?? rulesFileSalvage.parse(raw);
+  const result = new Loader(file, options, at, errors).load();
+  // The checks run section by section; people read and fix a file top to bottom.
+  if (!result.ok) result.errors.sort((a, b) => a.line - b.line || a.col - b.col);
+  return result;
 }
 
 const firstLine = (s: string) => s.split('\n')[0]!.trim();
 
-function zodErrors(error: z.ZodError, prefix: Path, at: Locator): ConfigError[] {
-  return error.issues.flatMap((issue) => {
-    const path = [...prefix, ...(issue.path as (string | number)[])];
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => at.error([...path, key], `unknown key "${key}"${expectedKeys(error, issue)}`, true));
-    }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
-      return [at.error(path, `missing required key "${path[path.length - 1]}"`)];
-    }
-    return [at.error(path, issue.message)];
-  });
-}
-
-// zod does not say which keys were allowed; the message is far more useful with them.
-function expectedKeys(_error: z.ZodError, issue: z.core.$ZodIssueUnrecognizedKeys): string {
-  const allowed = (issue as { allowed?: string[] }).allowed;
-  return allowed ? `; expected one of: ${allowed.join(', ')}` : '';
-}
-
 class Loader {
-  private readonly errors: ConfigError[] = [];
   private readonly unsetEnv = new Set<string>();
+  /** Each destination's type, kept even when its settings are wrong, for checking rules' templates. */
+  private readonly declaredTypes = new Map<string, string>();
   private readonly known: Set<string>;
 
   constructor(
     private readonly file: RulesFile,
     private readonly options: LoadOptions,
     private readonly at: Locator,
+    private readonly errors: ConfigError[],
   ) {
     this.known = new Set([...EVENT_IDS, ...Object.keys(EVENT_ALIASES), ...file.extra_events]);
   }
 
   load(): LoadResult {
     const partials = new Map<string, Template>();
-    for (const [name, src] of Object.entries(this.file.partials)) {
-      const t = this.template(`partial ${name}`, src, ['partials', name]);
+    for (const [name, raw] of Object.entries(this.file.partials)) {
+      const src = this.check(templateSource, raw, ['partials', name]);
+      const t = src === undefined ? undefined : this.template(`partial ${name}`, src, ['partials', name]);
       if (t) partials.set(name, t);
     }
     const destinations = this.destinations();
-    const rules = this.file.rules.map((r, i) => this.rule(r, i, destinations));
+    const rules = this.file.rules.map((raw, i) => {
+      const source = this.check(ruleSchema, raw, ['rules', i]);
+      return source && this.rule(source, i);
+    });
     this.checkTimeZone();
     if (this.errors.length > 0) return { ok: false, errors: this.errors };
     return {
@@ -95,6 +87,10 @@ class Loader {
     };
   }
 
+  private check<T>(schema: z.ZodType<T>, value: unknown, path: Path): T | undefined {
+    return check(schema, value, path, this.at, this.errors);
+  }
+
   private fail(path: Path, message: string, atKey = false): void {
     this.errors.push(this.at.error(path, message, atKey));
   }
@@ -103,24 +99,23 @@ class Loader {
     const out = new Map<string, Destination>();
     for (const [name, raw] of Object.entries(this.file.destinations)) {
       const path = ['destinations', name];
-      const kind = this.options.kinds.get(raw.type);
+      const head = this.check(destinationHead, raw, path);
+      if (!head) continue;
+      const kind = this.options.kinds.get(head.type);
       if (!kind) {
         const types = [...this.options.kinds.keys()];
-        this.fail([...path, 'type'], `unknown destination type "${raw.type}"${didYouMean(raw.type, types)}; expected one of: ${types.join(', ')}`);
+        this.fail([...path, 'type'], `unknown destination type "${head.type}"${didYouMean(head.type, types)}; expected one of: ${types.join(', ')}`);
         continue;
       }
-      const { type: _type, ...rest } = raw;
-      const settings = kind.settings.safeParse(substituteEnv(rest, this.options.env, this.unsetEnv));
-      if (!settings.success) {
-        this.errors.push(...zodErrors(settings.error, path, this.at));
-        continue;
-      }
-      out.set(name, { name, type: raw.type, kind, settings: settings.data });
+      this.declaredTypes.set(name, head.type);
+      const { type: _type, ...rest } = head;
+      const settings = this.check(kind.settings, substituteEnv(rest, this.options.env, this.unsetEnv), path);
+      if (settings !== undefined) out.set(name, { name, type: head.type, kind, settings });
     }
     return out;
   }
 
-  private rule(source: RuleSource, index: number, destinations: Map<string, Destination>): Rule | undefined {
+  private rule(source: RuleSource, index: number): Rule {
     const path = ['rules', index];
     const events = [source.events].flat();
     events.forEach((e, i) => this.checkEvent(e, Array.isArray(source.events) ? [...path, 'events', i] : [...path, 'events']));
@@ -132,11 +127,11 @@ class Loader {
     });
     if (source.when !== undefined && typeof source.when !== 'boolean') {
       for (const p of checkLogic(source.when)) {
-        const hint = p.operator ? didYouMean(p.operator, OPERATOR_NAMES) : '';
+        const hint = p.operator ? `${didYouMean(p.operator, OPERATOR_NAMES)}; expected one of: ${OPERATOR_NAMES.join(', ')}` : '';
         this.fail([...path, 'when', ...p.path], p.message + hint, p.operator !== undefined);
       }
     }
-    const types = new Set(to.map((d) => destinations.get(d)?.type).filter((t): t is string => t !== undefined));
+    const types = new Set(to.map((d) => this.declaredTypes.get(d)).filter((t): t is string => t !== undefined));
     const templates = this.ruleTemplates(source, path, types);
     return {
       name: source.name,
@@ -153,7 +148,7 @@ class Loader {
     if (isPattern(id)) {
       const matches = compilePattern(id);
       if (![...this.known].some(matches)) {
-        this.fail(path, `pattern "${id}" matches no known event${didYouMean(id.replace(/\*+$/, ''), this.prefixes())}`);
+        this.fail(path, `pattern "${id}" matches no known event${didYouMean(id, this.prefixes().map((p) => `${p}*`))}`);
       }
     } else if (!this.known.has(id)) {
       this.fail(path, `unknown event id "${id}"${didYouMean(id, this.known)}; newer VCS events can be listed under extra_events`);
@@ -223,5 +218,10 @@ class Loader {
 /** Handlebars parse errors span four lines; the first and last say what is wrong and where. */
 export function compactHandlebarsError(e: unknown): string {
   const lines = String((e as Error).message ?? e).split('\n').filter((l) => l.trim() !== '');
+  // The commonest mistake, told in grammar tokens ("Expecting ..., 'OPEN_ENDBLOCK', got 'EOF'")
+  // and at the end of the template rather than where the block opened.
+  if (/'OPEN_ENDBLOCK'.*got 'EOF'/.test(lines[lines.length - 1] ?? '')) {
+    return 'a {{#…}} block is not closed: expected its {{/…}} before the end of the template';
+  }
   return lines.length > 2 ? `${lines[0]} ${lines[lines.length - 1]}` : lines.join(' ');
 }

@@ -22,6 +22,10 @@ export const ruleSchema = z.strictObject({
 
 export const destinationHead = z.looseObject({ type: z.string() });
 
+/**
+ * The file's outline. Partials, destinations and rules are validated one at a time by the loader,
+ * so that a mistake in one does not hide the mistakes in the others.
+ */
 export const rulesFileSchema = z.strictObject({
   settings: z
     .strictObject({
@@ -29,10 +33,21 @@ export const rulesFileSchema = z.strictObject({
     })
     .default({ timezone: 'UTC' }),
   extra_events: z.array(z.string()).default([]).describe('Event ids newer than this release knows.'),
-  partials: z.record(z.string(), templateSource).default({}),
-  destinations: z.record(z.string(), destinationHead),
-  rules: z.array(ruleSchema),
+  partials: z.record(z.string(), z.unknown()).default({}),
+  destinations: z.record(z.string(), z.unknown()),
+  rules: z.array(z.unknown()),
 });
+
+/** What can still be checked in a file whose outline is wrong: each section that is right on its own. */
+export const rulesFileSalvage = z
+  .object({
+    settings: rulesFileSchema.shape.settings.catch({ timezone: 'UTC' }),
+    extra_events: rulesFileSchema.shape.extra_events.catch([]),
+    partials: rulesFileSchema.shape.partials.catch({}),
+    destinations: rulesFileSchema.shape.destinations.catch({}),
+    rules: rulesFileSchema.shape.rules.catch([]),
+  })
+  .catch({ settings: { timezone: 'UTC' }, extra_events: [], partials: {}, destinations: {}, rules: [] });
 
 export type RulesFile = z.output<typeof rulesFileSchema>;
 export type RuleSource = z.output<typeof ruleSchema>;
