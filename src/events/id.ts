@@ -1,9 +1,12 @@
+// Random per process, so ids from two processes (or two runs) never collide; a counter within it.
+const instance = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, '0')).join('');
+let counter = 0;
+
 /**
  * A received event's id: time-ordered (sorts by arrival), unique without coordination, URL-safe.
- * `01JJ3Q8W5X-3f9a2c1b7d4e`
+ * `0mwyebt0k-1c626892000a`
  */
 export function newEventId(now = Date.now()): string {
-  const random = crypto.getRandomValues(new Uint8Array(6));
-  const hex = Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${now.toString(36).padStart(9, '0')}-${hex}`;
+  counter = (counter + 1) % 0x1000000;
+  return `${now.toString(36).padStart(9, '0')}-${instance}${counter.toString(16).padStart(6, '0')}`;
 }

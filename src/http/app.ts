@@ -70,15 +70,22 @@ export function createApp(options: AppOptions): Hono {
     await next();
   };
 
-  const limit = bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (c) => {
-      log.warn('rejected an oversized hook request', { limit_bytes: maxBodyBytes });
-      // The rest of the body is never read: the connection cannot carry another request.
-      c.header('connection', 'close');
-      return problem(c, 413, `body larger than ${maxBodyBytes} bytes`);
-    },
-  });
+  const tooLarge = (c: Context) => {
+    log.warn('rejected an oversized hook request', { limit_bytes: maxBodyBytes });
+    // The rest of the body is never read: the connection cannot carry another request.
+    c.header('connection', 'close');
+    return problem(c, 413, `body larger than ${maxBodyBytes} bytes`);
+  };
+  const streamingLimit = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
+
+  // With a Content-Length (what VCS sends) the size is known before reading, and the body is read the
+  // fast way; only a chunked body is counted while it streams, which costs more per request.
+  const limit = async (c: Context, next: () => Promise<void>) => {
+    const length = c.req.header('content-length');
+    if (length === undefined) return streamingLimit(c, next);
+    if (Number(length) > maxBodyBytes) return tooLarge(c);
+    await next();
+  };
 
   const receive = async (c: Context) => {
     const started = Date.now();

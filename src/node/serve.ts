@@ -13,13 +13,14 @@ import { DEFAULT_POLICY } from '../queue/policy.ts';
 import { openStore } from './open-store.ts';
 import { loadRulesFile } from './rules-file.ts';
 import { readSettings } from './settings.ts';
+import { batchedStdout } from './stdout-lines.ts';
 import { compileTemplate } from './template-compiler.ts';
 
 const HOUR = 3_600_000;
 
 /** `switchboard serve`. Resolves with an exit code when it cannot start; runs until a signal otherwise. */
 export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<number | void> {
-  const log = createLogger();
+  const log = createLogger(batchedStdout());
   const settings = readSettings(env);
   const allow = parseAllowList(env.SWITCHBOARD_ALLOW_CIDRS ?? '');
   const startupErrors = [...(settings.ok ? [] : settings.errors), ...(allow.ok ? [] : [`SWITCHBOARD_ALLOW_CIDRS: ${allow.error}`])];

@@ -13,7 +13,7 @@ interface Waiting {
 export interface DurableIntakeOptions {
   /** The same payload again within this window is acknowledged and not delivered twice. 0: off. */
   idempotencyWindowMs: number;
-  /** Called after each commit, so delivery starts at once. */
+  /** Called after a commit that queued deliveries, so delivery starts at once. */
   committed?: () => void;
 }
 
@@ -56,14 +56,18 @@ export class DurableIntake implements Intake {
   private async flush(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
+    let queued = false;
     try {
       const outcomes = await this.store.accept(
         batch.map((w) => w.event),
         this.options.idempotencyWindowMs,
       );
-      batch.forEach((w, i) =>
-        w.resolve(outcomes[i]!.duplicateOf ? { rules: w.event.plan.matched.length, duplicate: true } : { rules: w.event.plan.matched.length }),
-      );
+      batch.forEach((w, i) => {
+        const rules = w.event.plan.matched.length;
+        if (outcomes[i]!.duplicateOf) return w.resolve({ rules, duplicate: true });
+        queued ||= w.event.plan.deliveries.length > 0;
+        w.resolve({ rules });
+      });
     } catch (e) {
       for (const w of batch) w.reject(e);
     } finally {
@@ -74,6 +78,6 @@ export class DurableIntake implements Intake {
         afterIo(() => void this.flush());
       }
     }
-    this.options.committed?.();
+    if (queued) this.options.committed?.();
   }
 }

@@ -62,7 +62,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     for (const [id, ack] of acks) {
       const expected = RATE_FAILURES.includes(id) || PROVISIONING.includes(id) || FINANCE.includes(id) ? 1 : 0;
       expect(ack, id).toMatchObject({ ok: true, rules: expected });
-      expect(ack.id).toMatch(/^[0-9a-z]{9}-[0-9a-f]{12}$/);
+      expect(ack.id).toMatch(/^[0-9a-z]{9}-[0-9a-f]{14}$/);
     }
 
     await waitFor('4 Slack messages', () => slack.posts.length >= 4);

@@ -33,10 +33,13 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  const port = await waitFor(`the server to listen (output so far: ${out})`, () => {
+  const port = await waitFor('the server to listen', () => {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
     return out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1];
-  }, 20_000);
+  }, 20_000).catch((e: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${e.message}; its output:\n${out}`);
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     dataDir,

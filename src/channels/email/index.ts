@@ -97,7 +97,8 @@ export function emailChannel(): ChannelKind<EmailSettings, EmailMessage> {
       html: defaultHtml(title, details),
     }),
     build(rendered) {
-      const subject = oneLine(rendered.subject ?? '').slice(0, SUBJECT_MAX);
+      // Cut by characters, not UTF-16 units, so an emoji is never split in half.
+      const subject = Array.from(oneLine(rendered.subject ?? '')).slice(0, SUBJECT_MAX).join('');
       if (subject === '') throw new Error('the rendered e-mail subject is empty');
       const text = rendered.text?.trim() ? rendered.text : undefined;
       const html = rendered.html?.trim() ? rendered.html : undefined;
