@@ -15,19 +15,27 @@ function split(args: unknown[]): { params: unknown[]; options: Options } {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
+// Building a DateTimeFormat costs far more than formatting with one: keep one per time zone.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 function zonedParts(date: Date, timeZone: string): Record<string, string> {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'short',
-  }).formatToParts(date);
-  return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
+    if (formatters.size > 100) formatters.clear(); // zones come from templates: few, but not trusted
+    formatters.set(timeZone, format);
+  }
+  return Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
 }
 
 // JavaScript reads an ISO date-time without an offset in the host's zone, so the same event would

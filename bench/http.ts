@@ -1,0 +1,92 @@
+/**
+ * HTTP ingest and end-to-end delivery of the real server process, against a bare Hono endpoint
+ * measured in the same run.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHttpServer } from '../test/support/http-server.ts';
+import { startServer, tempDataDir, type ServerProcess } from '../test/support/server-process.ts';
+import { waitFor } from '../test/support/wait.ts';
+import { haveWrk, wrk, writePostScript, type WrkResult } from './wrk.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = [1, 16, 64];
+
+async function startBare(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bare-server.ts')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  const url = await waitFor('the bare server', () => out.match(/listening on (http:\/\/\S+)/)?.[1]);
+  return { url, stop: () => child.kill() };
+}
+
+/** Peak resident memory of a process, from Linux's /proc. */
+function peakRssMiB(pid: number): number {
+  const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1]);
+  return kb / 1024;
+}
+
+const fmt = (r: WrkResult) => `${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms`;
+
+async function ingest(script: string, baseline: Map<number, WrkResult>, label: string, env: Record<string, string>): Promise<number> {
+  const server = await startServer({ DATA_DIR: tempDataDir(), ...env });
+  console.log(`\n${label}`);
+  try {
+    for (const c of CONNECTIONS) {
+      const r = wrk(`${server.url}/`, c, SECONDS, script);
+      const b = baseline.get(c)!;
+      console.log(`  ${String(c).padStart(2)} connections: ${fmt(r)}   = ${(r.rps / b.rps).toFixed(2)}× bare throughput, p99 ${(r.p99Ms / b.p99Ms).toFixed(1)}× bare`);
+    }
+    return peakRssMiB(server.child.pid!);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function endToEnd(script: string, bare64: WrkResult): Promise<number> {
+  const sink = await startHttpServer(() => ({ status: 204 }));
+  let server: ServerProcess | undefined;
+  try {
+    server = await startServer({ DATA_DIR: tempDataDir(), RULES_FILE: 'bench/rules.yaml', BENCH_SINK_URL: `${sink.url}/sink` });
+    const started = Date.now();
+    const posted = wrk(`${server.url}/`, 64, SECONDS, script);
+    await waitFor('every event delivered to the sink', () => sink.requests.length >= posted.requests, 300_000);
+    const seconds = (Date.now() - started) / 1000;
+    const rate = sink.requests.length / seconds;
+    console.log(`\nend to end (64 connections posting for ${SECONDS} s, every event to a local webhook sink)`);
+    console.log(`  ${posted.requests} events acknowledged, all ${sink.requests.length} delivered in ${seconds.toFixed(1)} s: ${Math.round(rate)} events/s = ${(rate / bare64.rps).toFixed(2)}× bare throughput`);
+    return peakRssMiB(server.child.pid!);
+  } finally {
+    await server?.stop();
+    await sink.close();
+  }
+}
+
+export async function benchHttp(): Promise<void> {
+  if (!haveWrk()) {
+    console.log('\nHTTP benchmarks skipped: they need wrk (apt-get install wrk)');
+    return;
+  }
+  const script = writePostScript(mkdtempSync(join(tmpdir(), 'switchboard-bench-')));
+  const bare = await startBare();
+  const baseline = new Map<number, WrkResult>();
+  console.log(`\nbaseline: bare Hono endpoint on @hono/node-server, parses JSON, answers 200 (${SECONDS} s per run)`);
+  try {
+    wrk(bare.url, 16, 1, script); // warm-up
+    for (const c of CONNECTIONS) {
+      baseline.set(c, wrk(bare.url, c, SECONDS, script));
+      console.log(`  ${String(c).padStart(2)} connections: ${fmt(baseline.get(c)!)}`);
+    }
+  } finally {
+    bare.stop();
+  }
+  const rss = [
+    await ingest(script, baseline, 'POST /hooks/vcs, durable (committed before the 200), shipped rules.yaml, the 22 events in turn', {}),
+    await ingest(script, baseline, 'the same with SWITCHBOARD_FSYNC=1 (fsync per commit: survives power loss)', { SWITCHBOARD_FSYNC: '1' }),
+    await endToEnd(script, baseline.get(64)!),
+  ];
+  console.log(`\npeak RSS of the server: ${Math.max(...rss).toFixed(0)} MiB`);
+}

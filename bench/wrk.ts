@@ -1,0 +1,58 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+}
+
+export function haveWrk(): boolean {
+  return spawnSync('wrk', ['--version']).error === undefined;
+}
+
+/**
+ * A wrk script that POSTs the 22 event fixtures in turn, each with a new object id so that no two
+ * requests carry the same payload (the idempotency check would drop them).
+ */
+export function writePostScript(dir: string): string {
+  const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'events');
+  const bodies = readdirSync(fixtures)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.stringify(JSON.parse(readFileSync(join(fixtures, f), 'utf8'))).replace(/"object_id":("[^"]*"|\d+)/, '"object_id":%d'));
+  const lua = `wrk.method = "POST"
+local bodies = { ${bodies.map((b) => `[==[${b}]==]`).join(',\n')} }
+local n = 0
+request = function()
+  n = n + 1
+  local body = string.format(bodies[(n % #bodies) + 1], n)
+  return wrk.format("POST", "/hooks/vcs", { ["Content-Type"] = "application/json" }, body)
+end
+`;
+  const path = join(dir, 'post.lua');
+  writeFileSync(path, lua);
+  return path;
+}
+
+function ms(value: string, unit: string): number {
+  return Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
+}
+
+/** Runs wrk against `url` and reads its summary. */
+export function wrk(url: string, connections: number, seconds: number, script: string): WrkResult {
+  const out = execFileSync('wrk', ['-t', connections > 1 ? '2' : '1', '-c', String(connections), '-d', `${seconds}s`, '-s', script, '--latency', url], {
+    encoding: 'utf8',
+  });
+  const latency = (pct: string) => {
+    const m = out.match(new RegExp(`\\s${pct}%\\s+([\\d.]+)(us|ms|s)`));
+    return m ? ms(m[1]!, m[2]!) : NaN;
+  };
+  return {
+    rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]),
+    p50Ms: latency('50'),
+    p99Ms: latency('99'),
+    requests: Number(out.match(/(\d+) requests in/)?.[1]),
+  };
+}
