@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { openStore } from '../node/open-store.ts';
 import { readSettings } from '../node/settings.ts';
 import { parseSince } from '../queue/since.ts';
@@ -14,6 +15,12 @@ async function withStore(err: Out, fn: (store: Store) => Promise<number>): Promi
     for (const e of settings.errors) err(e);
     return 1;
   }
+  // Opening would create an empty outbox: a DATA_DIR pointing elsewhere would then say "no events"
+  // (and leave a stray database, owned by whoever ran the command) instead of saying what is wrong.
+  if (!existsSync(settings.value.dbFile)) {
+    err(`no outbox at ${settings.value.dbFile}: set DATA_DIR to the folder the server uses`);
+    return 1;
+  }
   const store = openStore(settings.value);
   try {
     return await fn(store);
@@ -24,20 +31,27 @@ async function withStore(err: Out, fn: (store: Store) => Promise<number>): Promi
 
 /** `switchboard events [--status s] [--since 6h] [--limit n] [--json]` */
 export function listEvents(opts: { status?: string; since?: string; limit?: string; json?: boolean }, out: Out = console.log, err: Out = console.error): Promise<number> {
-  if (opts.status && !STATUSES.includes(opts.status)) {
+  // `!== undefined`, not truthiness: an empty `--status=` or `--since=` is a mistake, not "no filter".
+  if (opts.status !== undefined && !STATUSES.includes(opts.status)) {
     err(`--status must be one of: ${STATUSES.join(', ')}`);
     return Promise.resolve(2);
   }
-  const since = opts.since ? parseSince(opts.since) : undefined;
+  const since = opts.since !== undefined ? parseSince(opts.since) : undefined;
   if (since && !since.ok) {
     err(since.error);
+    return Promise.resolve(2);
+  }
+  // Checked here: SQLite answers "datatype mismatch" to a fractional LIMIT and "no events" to 0.
+  const limit = opts.limit !== undefined ? Number(opts.limit) : 50;
+  if (!Number.isInteger(limit) || limit < 1) {
+    err(`--limit must be a whole number of at least 1, got "${opts.limit}"`);
     return Promise.resolve(2);
   }
   return withStore(err, async (store) => {
     const events = await store.events({
       ...(opts.status ? { status: opts.status as EventStatus } : {}),
       ...(since ? { since: since.value } : {}),
-      limit: opts.limit ? Number(opts.limit) : 50,
+      limit,
     });
     if (opts.json) out(JSON.stringify(events, null, 2));
     else if (events.length === 0) out('no events');

@@ -30,11 +30,15 @@ export function adminApi({ store, token, replayed }: AdminOptions): Hono {
     const sinceText = c.req.query('since');
     const since = sinceText === undefined ? undefined : parseSince(sinceText);
     if (since && !since.ok) return c.json({ ok: false, error: since.error }, 400);
-    const limit = Math.min(1_000, Math.max(1, Number(c.req.query('limit') ?? 100) || 100));
+    // Checked, not coerced: SQLite refuses a fractional LIMIT, which came back as a 500. Above 1000
+    // it is capped, so one call cannot read the whole outbox.
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1) return c.json({ ok: false, error: `limit must be a whole number of at least 1, got "${limitText}"` }, 400);
     const events = await store.events({
       ...(status ? { status: status as EventStatus } : {}),
       ...(since ? { since: since.value } : {}),
-      limit,
+      limit: Math.min(1_000, limit),
     });
     return c.json({ ok: true, events });
   });

@@ -11,6 +11,7 @@ import type {
   NewEvent,
   Store,
 } from '../store.ts';
+import { parseEnvelope } from '../../events/envelope.ts';
 import { canonicalJson } from '../fingerprint.ts';
 
 const SCHEMA = `
@@ -141,10 +142,19 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
     ),
   };
 
+  // `canonical` is the canonical JSON of the validated envelope (event.dt, events_id, object_id and
+  // data), not of the whole body. A stored row keeps only the raw body, so it is reduced the same
+  // way before comparing: compared raw, a body with any other field (top-level or in `event`) never
+  // equals its own repeat, and is delivered twice.
+  const envelopeCanonical = (raw: string): string | undefined => {
+    const parsed = parseEnvelope(raw);
+    return parsed.ok ? canonicalJson(parsed.value) : undefined;
+  };
+
   function findDuplicate(e: NewEvent, since: number, batch: Map<string, NewEvent[]>): string | undefined {
     for (const earlier of batch.get(e.fingerprint) ?? []) if (earlier.canonical === e.canonical) return earlier.id;
     for (const row of q.sameFingerprint.all(e.fingerprint, since)) {
-      if (canonicalJson(JSON.parse(row.payload)) === e.canonical) return row.id;
+      if (envelopeCanonical(row.payload) === e.canonical) return row.id;
     }
     return undefined;
   }
