@@ -18,7 +18,7 @@ export interface ReceivedEvent {
 
 /** Where accepted events go. The 200 is sent when `accept` resolves, so it must be safe by then. */
 export interface Intake {
-  accept(event: ReceivedEvent): Promise<{ rules: number; duplicate?: boolean }>;
+  accept(event: ReceivedEvent): Promise<{ duplicate?: boolean }>;
 }
 
 export interface AppOptions {
@@ -96,7 +96,7 @@ export function createApp(options: AppOptions): Hono {
       return problem(c, 400, parsed.error);
     }
     const received: ReceivedEvent = { id: newEventId(started), eventId: parsed.eventId, envelope: parsed.value, raw, receivedAt: started };
-    let outcome: { rules: number; duplicate?: boolean };
+    let outcome: { duplicate?: boolean };
     try {
       outcome = await intake.accept(received);
     } catch (e) {
@@ -107,12 +107,11 @@ export function createApp(options: AppOptions): Hono {
       id: received.id,
       events_id: parsed.value.event.events_id,
       object_id: parsed.value.event.object_id,
-      rules: outcome.rules,
       duplicate: outcome.duplicate || undefined,
       ms: Date.now() - started,
     });
     if (echo) return c.body(raw, 200, { 'content-type': 'application/json' });
-    return c.json({ ok: true, id: received.id, events_id: parsed.eventId, rules: outcome.rules, ...(outcome.duplicate ? { duplicate: true } : {}) });
+    return c.json({ ok: true, id: received.id, events_id: parsed.eventId, ...(outcome.duplicate ? { duplicate: true } : {}) });
   };
 
   if (options.admin) app.route('/api', options.admin);

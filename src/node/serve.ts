@@ -9,6 +9,7 @@ import { createApp } from '../http/app.ts';
 import { createLogger } from '../log.ts';
 import { Dispatcher } from '../queue/dispatcher.ts';
 import { DurableIntake } from '../queue/intake.ts';
+import { RoutingStage } from '../queue/routing.ts';
 import { DEFAULT_POLICY } from '../queue/policy.ts';
 import { openStore } from './open-store.ts';
 import { loadRulesFile } from './rules-file.ts';
@@ -46,9 +47,10 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     log,
     policy: { ...DEFAULT_POLICY, maxAgeMs: s.maxAgeMs },
   });
-  const intake = new DurableIntake(store, () => planner, {
+  const routing = new RoutingStage(store, () => planner, { log, routed: () => dispatcher.notify() });
+  const intake = new DurableIntake(store, {
     idempotencyWindowMs: s.idempotencyWindowMs,
-    committed: () => dispatcher.notify(),
+    committed: () => routing.notify(),
   });
 
   if (!env.SWITCHBOARD_TOKEN) log.warn('SWITCHBOARD_TOKEN is not set: anyone who can reach this port can post events');
@@ -70,7 +72,8 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
       ready(srv);
     });
   });
-  // Deliveries left pending by an earlier run (a crash, a restart) go out now.
+  // Events and deliveries left by an earlier run (a crash, a restart) go out now.
+  routing.notify();
   dispatcher.notify();
 
   const prune = async () => {
@@ -88,12 +91,14 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     log.info(`${signal} received: no longer accepting events; finishing deliveries in flight`);
     clearInterval(pruning);
     await new Promise<void>((done) => server.close(() => done()));
+    routing.stop();
     await dispatcher.stop();
     await closeDestinations(connections);
     await store.close();
     log.info('stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: a second signal during shutdown must not kill the process half-way.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }

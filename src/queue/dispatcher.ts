@@ -4,6 +4,7 @@ import type { Destination } from '../config/config.ts';
 import type { Connection } from '../deliver/senders.ts';
 import type { Logger } from '../log.ts';
 import { DEFAULT_POLICY, nextState, type RetryPolicy } from './policy.ts';
+import { WorkLoop } from './loop.ts';
 import { afterIo } from './schedule.ts';
 import type { AttemptRecord, DueDelivery, Store } from './store.ts';
 
@@ -34,10 +35,7 @@ export class Dispatcher {
   private readonly sends = new Set<Promise<void>>();
   private results: Array<{ record: AttemptRecord; destination: string }> = [];
   private flushScheduled = false;
-  private running = false;
-  private again = false;
-  private stopped = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly loop: WorkLoop;
   private readonly now: () => number;
   private readonly policy: RetryPolicy;
 
@@ -48,22 +46,21 @@ export class Dispatcher {
   ) {
     this.now = options.now ?? Date.now;
     this.policy = options.policy ?? DEFAULT_POLICY;
+    this.loop = new WorkLoop(() => this.step(), {
+      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      now: this.now,
+      onError: (e) => options.log.error('dispatcher could not read the outbox; retrying', { error: (e as Error).message }),
+    });
   }
 
   /** Looks for due deliveries now (after a commit, a replay, or at start). */
   notify(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    void this.tick();
+    this.loop.notify();
   }
 
   /** Stops taking work, waits up to `graceMs` for sends in flight, records their results. */
   async stop(graceMs = 10_000): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.loop.stop();
     let timeout: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.allSettled([...this.sends]), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
     clearTimeout(timeout);
@@ -71,52 +68,24 @@ export class Dispatcher {
     await this.flush();
   }
 
-  private async tick(): Promise<void> {
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        await this.fill();
-      } while (this.again && !this.stopped);
-      await this.sleep();
-    } catch (e) {
-      this.options.log.error('dispatcher could not read the outbox; retrying', { error: (e as Error).message });
-      this.wakeAt(this.now() + 1_000);
-    } finally {
-      this.running = false;
-    }
-  }
-
-  private async fill(): Promise<void> {
+  /** Starts what is due and may start; says when to look again. */
+  private async step(): Promise<number | undefined> {
     const { destinations, connections } = this.routes();
     for (const dest of destinations.values()) {
       const now = this.now();
-      const busy = this.perDestination.get(dest.name) ?? 0;
-      const free = dest.kind.concurrency - busy;
+      const free = dest.kind.concurrency - (this.perDestination.get(dest.name) ?? 0);
       if (free <= 0) continue;
       const pace = dest.kind.pacing?.(dest.settings);
       if (pace && (this.pacers.get(pace.key) ?? 0) > now) continue;
       const due = await this.store.due(dest.name, now, pace ? 1 : free, this.inflight);
       for (const d of due) this.launch(dest, d, connections.get(dest.name), pace);
     }
-  }
-
-  private async sleep(): Promise<void> {
-    if (this.stopped) return;
     const now = this.now();
-    const poll = now + (this.options.pollMs ?? 1_000);
     const next = await this.store.nextDue();
-    // Work already due but held back (pacing, concurrency) is woken by a pacer or a completion.
-    const future = [...this.pacers.values()].filter((t) => t > now);
-    const wake = next !== undefined && next > now ? next : future.length ? Math.min(...future) : poll;
-    this.wakeAt(Math.min(wake, poll));
-  }
-
-  private wakeAt(at: number): void {
-    clearTimeout(this.timer);
-    if (this.stopped) return;
-    this.timer = setTimeout(() => this.notify(), Math.max(0, at - this.now()));
-    (this.timer as { unref?: () => void }).unref?.();
+    if (next !== undefined && next > now) return next;
+    // Work already due but held back is woken by a pacer, or by a completion (which notifies).
+    const pacers = [...this.pacers.values()].filter((t) => t > now);
+    return pacers.length ? Math.min(...pacers) : undefined;
   }
 
   private launch(dest: Destination, d: DueDelivery, conn: Connection | undefined, pace?: { key: string; intervalMs: number }): void {

@@ -15,6 +15,19 @@ export interface NewEvent {
   /** Canonical JSON of the envelope, and its hash: for recognising the same payload posted twice. */
   readonly canonical: string;
   readonly fingerprint: string;
+}
+
+/** A committed event waiting to be routed. */
+export interface UnroutedEvent {
+  readonly id: string;
+  readonly raw: string;
+  readonly receivedAt: number;
+}
+
+/** What routing decided for a committed event. */
+export interface Routing {
+  readonly id: string;
+  readonly receivedAt: number;
   readonly plan: Plan;
 }
 
@@ -47,7 +60,7 @@ export interface AttemptRecord {
 }
 
 /** How an event stands, derived from its deliveries. */
-export type EventStatus = 'delivered' | 'pending' | 'failed' | 'dead' | 'unrouted' | 'duplicate';
+export type EventStatus = 'received' | 'delivered' | 'pending' | 'failed' | 'dead' | 'unrouted' | 'duplicate';
 
 export interface EventSummary {
   readonly id: string;
@@ -87,8 +100,12 @@ export interface EventFilter {
 }
 
 export interface Store {
-  /** Commits a batch of events and their deliveries in one transaction (group commit). */
+  /** Commits a batch of received events in one transaction (group commit). */
   accept(events: readonly NewEvent[], idempotencyWindowMs: number): Promise<AcceptOutcome[]>;
+  /** Committed events not yet routed, oldest first. */
+  unrouted(limit: number): Promise<UnroutedEvent[]>;
+  /** Records routing decisions and queues their deliveries, in one transaction. */
+  route(routings: readonly Routing[], now: number): Promise<void>;
   /** Pending deliveries of a destination that are due, oldest first, leaving out `skip`. */
   due(destination: string, now: number, limit: number, skip: ReadonlySet<number>): Promise<DueDelivery[]>;
   /** When the next pending delivery falls due, if any. */

@@ -4,12 +4,13 @@ import { startHttpServer } from '../support/http-server.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor, waitForAsync } from '../support/wait.ts';
 
 const FIXTURES = new URL('../fixtures/events/', import.meta.url);
 const fixture = (id: string) => readFileSync(new URL(`${id}.json`, FIXTURES), 'utf8');
 const ALL = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
 const TOKEN = 'e2e-secret-token';
+const ADMIN = 'e2e-admin-token';
 
 const RATE_FAILURES = [
   'email_rates_manager.rate_tables_no_match',
@@ -37,12 +38,21 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       FINANCE_EMAIL: 'finance@carrier.example',
       PROVISIONING_WEBHOOK_URL: `${hook.url}/provisioning`,
       PROVISIONING_WEBHOOK_TOKEN: 'hook-secret',
+      SWITCHBOARD_ADMIN_TOKEN: ADMIN,
     });
   });
   afterAll(async () => {
     await server?.stop();
     await Promise.all([slack?.close(), smtp?.close(), hook?.close()]);
   });
+
+  /** The event's status once routed, from the admin API: `unrouted` when no rule took it. */
+  const routedStatus = (id: string) =>
+    waitForAsync(`event ${id} routed`, async () => {
+      const res = await fetch(`${server.url}/api/events/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const { event } = (await res.json()) as { event: { status: string; deliveries: number; matched: string[] } };
+      return event.status === 'received' ? undefined : event;
+    });
 
   const post = (body: string, path = `/hooks/vcs?token=${TOKEN}`, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, { method: 'POST', body, headers });
@@ -56,13 +66,11 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       ALL.map(async (id) => {
         const res = await post(fixture(id));
         expect(res.status, id).toBe(200);
-        return [id, (await res.json()) as { ok: boolean; id: string; rules: number }] as const;
+        return [id, (await res.json()) as { ok: boolean; id: string; events_id: string }] as const;
       }),
     );
     for (const [id, ack] of acks) {
-      const expected = RATE_FAILURES.includes(id) || PROVISIONING.includes(id) || FINANCE.includes(id) ? 1 : 0;
-      expect(ack, id).toMatchObject({ ok: true, rules: expected });
-      expect(ack.id).toMatch(/^[0-9a-z]{9}-[0-9a-f]{14}$/);
+      expect(ack, id).toEqual({ ok: true, id: expect.stringMatching(/^[0-9a-z]{9}-[0-9a-f]{14}$/), events_id: id.replace('custom_fields_update', 'custom_fields.update') });
     }
 
     await waitFor('4 Slack messages', () => slack.posts.length >= 4);
@@ -104,16 +112,23 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     expect(bodies.map((b) => b.event.events_id).sort()).toEqual([...PROVISIONING].sort());
     expect(hook.requests.every((r) => r.headers.authorization === 'Bearer hook-secret' && r.url === '/provisioning')).toBe(true);
     expect(bodies.find((b) => b.event.events_id === 'clients.subscriptions.close')!.text).toBe('Subscription closed (#5501, 2022-01-24 17:44 EET)');
+
+    // Every event is recorded; those no rule takes delivered nothing.
+    for (const [id, ack] of acks) {
+      const taken = RATE_FAILURES.includes(id) || PROVISIONING.includes(id) || FINANCE.includes(id);
+      expect(await routedStatus(ack.id), id).toMatchObject(taken ? { status: 'delivered', deliveries: 1 } : { status: 'unrouted', deliveries: 0 });
+    }
   });
 
   it('delivers a conditional rule only when its condition holds', async () => {
     const before = slack.posts.length;
     const payload = JSON.parse(fixture('importd.process_success'));
-    const quiet = await (await post(JSON.stringify(payload))).json();
+    payload.event.object_id = 912; // not the fixture posted above, which would be a duplicate
+    const quiet = (await (await post(JSON.stringify(payload))).json()) as { id: string };
     payload.data.rates.increased = 120;
-    const loud = await (await post(JSON.stringify(payload))).json();
-    expect(quiet).toMatchObject({ rules: 0 });
-    expect(loud).toMatchObject({ rules: 1 });
+    const loud = (await (await post(JSON.stringify(payload))).json()) as { id: string };
+    expect(await routedStatus(quiet.id)).toMatchObject({ status: 'unrouted', matched: [] });
+    expect((await routedStatus(loud.id)).matched).toEqual(['big-rate-increase']);
     await waitFor('the big-rate-increase message', () => slack.posts.length > before);
     expect(slack.posts.slice(before).map((p) => p.text)).toEqual([
       ':chart_with_upwards_trend: Vendor A - Premium: 120 rates increased (vendor_a_2022-01-24.csv)',
@@ -125,7 +140,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     const payload = JSON.parse(fixture('email_rates_manager.rate_tables_no_match'));
     payload.data.message.from = '<!channel> & <https://evil.example|click>';
     expect((await post(JSON.stringify(payload))).status).toBe(200);
-    const msg = await waitFor('the Slack message', () => slack.posts[before]);
+    const msg = await waitFor('the Slack message', () => slack.posts.slice(before).find((p) => p.text.includes('no rate table matches')));
     expect(msg.text).toContain('• *Vendor:* &lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;');
     expect(msg.text).not.toMatch(/<!channel>|<https:/);
   });
@@ -177,7 +192,9 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       { 'content-type': 'text/plain' },
     );
     expect(unknown.status).toBe(200);
-    expect(await unknown.json()).toMatchObject({ ok: true, events_id: 'clients.teleport', rules: 0 });
+    const ack = (await unknown.json()) as { id: string };
+    expect(ack).toMatchObject({ ok: true, events_id: 'clients.teleport' });
+    expect(await routedStatus(ack.id)).toMatchObject({ status: 'unrouted' });
   });
 });
 

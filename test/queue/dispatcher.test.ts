@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log.ts';
 import { compileTemplate } from '../../src/node/template-compiler.ts';
 import { Dispatcher } from '../../src/queue/dispatcher.ts';
 import { DurableIntake } from '../../src/queue/intake.ts';
+import { RoutingStage } from '../../src/queue/routing.ts';
 import type { Store } from '../../src/queue/store.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
@@ -30,8 +31,10 @@ function pipeline(yaml: string, env: Record<string, string>, policy = { baseDela
   const connections: Map<string, Connection> = connectDestinations(config, env, silentLogger);
   const dispatcher = new Dispatcher(store, () => ({ destinations: config.destinations, connections }), { log: silentLogger, policy, pollMs: 100 });
   const planner = new Planner(config, compileTemplate);
-  const intake = new DurableIntake(store, () => planner, { idempotencyWindowMs: 0, committed: () => dispatcher.notify() });
+  const routing = new RoutingStage(store, () => planner, { log: silentLogger, routed: () => dispatcher.notify() });
+  const intake = new DurableIntake(store, { idempotencyWindowMs: 0, committed: () => routing.notify() });
   cleanups.push(async () => {
+    routing.stop();
     await dispatcher.stop(1_000);
     await closeDestinations(connections);
     await store.close();

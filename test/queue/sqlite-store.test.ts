@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/queue/store.ts';
-import { newEvent, tempStore } from '../support/store.ts';
+import { commit, newEvent, tempStore } from '../support/store.ts';
 
 const HOUR = 3_600_000;
 let store: Store;
@@ -11,7 +11,7 @@ describe('sqlite store', () => {
     ({ store } = tempStore());
     const routed = newEvent({ destinations: ['a', 'b'] });
     const unrouted = newEvent({ destinations: [] });
-    expect(await store.accept([routed, unrouted], HOUR)).toEqual([{}, {}]);
+    expect(await commit(store, [routed, unrouted], HOUR)).toEqual([{}, {}]);
     const events = await store.events({});
     expect(events.map((e) => [e.id, e.status, e.deliveries])).toEqual([
       [unrouted.id, 'unrouted', 0],
@@ -28,10 +28,10 @@ describe('sqlite store', () => {
     const first = newEvent({ payload, receivedAt: t });
     const [again, sameBatch] = [newEvent({ payload: reordered, receivedAt: t + 1000 }), newEvent({ payload, receivedAt: t + 1000 })];
     const other = newEvent({ payload: { ...payload, data: { a: 1, b: 3 } }, receivedAt: t + 1000 });
-    expect(await store.accept([first], HOUR)).toEqual([{}]);
-    expect(await store.accept([again, sameBatch, other], HOUR)).toEqual([{ duplicateOf: first.id }, { duplicateOf: first.id }, {}]);
+    expect(await commit(store, [first], HOUR)).toEqual([{}]);
+    expect(await commit(store, [again, sameBatch, other], HOUR)).toEqual([{ duplicateOf: first.id }, { duplicateOf: first.id }, {}]);
     const later = newEvent({ payload, receivedAt: t + 2 * HOUR });
-    expect(await store.accept([later], HOUR)).toEqual([{}]);
+    expect(await commit(store, [later], HOUR)).toEqual([{}]);
     const explained = await store.explain(again.id);
     expect(explained).toMatchObject({ status: 'duplicate', duplicateOf: first.id, deliveries: 0 });
   });
@@ -39,7 +39,7 @@ describe('sqlite store', () => {
   it('records attempts, and derives failed, dead and delivered', async () => {
     ({ store } = tempStore());
     const e = newEvent({ destinations: ['a'] });
-    await store.accept([e], 0);
+    await commit(store, [e], 0);
     const [d] = await store.due('a', Date.now(), 10, new Set());
     const t = Date.now();
     await store.record([{ deliveryId: d!.id, at: t, ok: false, detail: 'HTTP 503', status: 'pending', nextAt: t + 60_000 }]);
@@ -62,7 +62,7 @@ describe('sqlite store', () => {
   it('replays dead deliveries as new ones', async () => {
     ({ store } = tempStore());
     const [a, b] = [newEvent(), newEvent()];
-    await store.accept([a, b], 0);
+    await commit(store, [a, b], 0);
     for (const d of await store.due('d', Date.now(), 10, new Set())) {
       await store.record([{ deliveryId: d.id, at: Date.now(), ok: false, detail: 'gone', status: 'dead' }]);
     }
@@ -77,7 +77,7 @@ describe('sqlite store', () => {
     ({ store } = tempStore());
     const old = Date.now() - 40 * 24 * HOUR;
     const [delivered, dead, fresh] = [newEvent({ receivedAt: old }), newEvent({ receivedAt: old }), newEvent()];
-    await store.accept([delivered, dead, fresh], 0);
+    await commit(store, [delivered, dead, fresh], 0);
     const due = await store.due('d', Date.now(), 10, new Set());
     await store.record([
       { deliveryId: due.find((d) => d.eventId === delivered.id)!.id, at: Date.now(), ok: true, detail: 'sent', status: 'delivered' },

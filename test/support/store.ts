@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Plan } from '../../src/deliver/plan.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import { canonicalJson, fingerprint } from '../../src/queue/fingerprint.ts';
-import type { NewEvent } from '../../src/queue/store.ts';
+import type { AcceptOutcome, NewEvent, Store } from '../../src/queue/store.ts';
 import { tempDataDir } from './server-process.ts';
 
 /** A store on a real SQLite file in a fresh folder. */
@@ -14,7 +14,7 @@ export function tempStore() {
 let seq = 0;
 
 /** An event for the store, with one delivery per destination named. */
-export function newEvent(opts: { objectId?: number; receivedAt?: number; destinations?: string[]; payload?: unknown } = {}): NewEvent {
+export function newEvent(opts: { objectId?: number; receivedAt?: number; destinations?: string[]; payload?: unknown } = {}): NewEvent & { plan: Plan } {
   const objectId = opts.objectId ?? ++seq;
   const envelope = opts.payload ?? { event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.balance_zero', object_id: objectId }, data: {} };
   const canonical = canonicalJson(envelope);
@@ -33,4 +33,14 @@ export function newEvent(opts: { objectId?: number; receivedAt?: number; destina
     fingerprint: fingerprint(canonical),
     plan,
   };
+}
+
+/** Commits events as the intake does, then routes the new ones as the routing stage does. */
+export async function commit(store: Store, events: ReadonlyArray<NewEvent & { plan: Plan }>, windowMs: number): Promise<AcceptOutcome[]> {
+  const outcomes = await store.accept(events, windowMs);
+  await store.route(
+    events.filter((_, i) => !outcomes[i]!.duplicateOf).map((e) => ({ id: e.id, receivedAt: e.receivedAt, plan: e.plan })),
+    Date.now(),
+  );
+  return outcomes;
 }

@@ -9,6 +9,7 @@ import type {
   EventSummary,
   Explanation,
   NewEvent,
+  Routing,
   Store,
 } from '../store.ts';
 import { parseEnvelope } from '../../events/envelope.ts';
@@ -23,8 +24,11 @@ CREATE TABLE IF NOT EXISTS events (
   payload      TEXT NOT NULL,
   fingerprint  TEXT NOT NULL,
   duplicate_of TEXT,
-  plan         TEXT NOT NULL
+  -- Set when the event has been routed: the rules that matched and why the others did not.
+  routed_at    INTEGER,
+  plan         TEXT
 );
+CREATE INDEX IF NOT EXISTS events_unrouted ON events (received_at) WHERE routed_at IS NULL;
 CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
 CREATE INDEX IF NOT EXISTS events_fingerprint ON events (fingerprint, received_at);
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -56,6 +60,7 @@ CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id);
 // event_status because `status` alone would mean deliveries.status inside HAVING.
 const STATUS_SQL = `CASE
   WHEN e.duplicate_of IS NOT NULL THEN 'duplicate'
+  WHEN e.routed_at IS NULL THEN 'received'
   WHEN COUNT(d.id) = 0 THEN 'unrouted'
   WHEN SUM(d.status = 'dead') > 0 THEN 'dead'
   WHEN SUM(d.status = 'pending' AND d.attempts > 0) > 0 THEN 'failed'
@@ -104,7 +109,7 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
       'SELECT id, payload FROM events WHERE fingerprint = ? AND received_at >= ? AND duplicate_of IS NULL ORDER BY received_at',
     ),
     insertEvent: db.prepare(
-      'INSERT INTO events (id, events_id, object_id, received_at, payload, fingerprint, duplicate_of, plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (id, events_id, object_id, received_at, payload, fingerprint, duplicate_of, routed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     insertDelivery: db.prepare(
       `INSERT INTO deliveries (event_id, rule, destination, type, message, render_error, status, created_at, next_at)
@@ -119,7 +124,11 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
     updateDelivery: db.prepare(
       'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?',
     ),
-    event: db.prepare<[string], SummaryRow & { payload: string; duplicate_of: string | null; plan: string }>(
+    unrouted: db.prepare<[number], { id: string; payload: string; received_at: number }>(
+      'SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at LIMIT ?',
+    ),
+    markRouted: db.prepare('UPDATE events SET routed_at = ?, plan = ? WHERE id = ?'),
+    event: db.prepare<[string], SummaryRow & { payload: string; duplicate_of: string | null; plan: string | null }>(
       `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n
        FROM events e LEFT JOIN deliveries d ON d.event_id = e.id WHERE e.id = ? GROUP BY e.id`,
     ),
@@ -163,15 +172,23 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
     const batch = new Map<string, NewEvent[]>();
     return events.map((e) => {
       const duplicateOf = windowMs > 0 ? findDuplicate(e, e.receivedAt - windowMs, batch) : undefined;
-      const plan = { matched: e.plan.matched, skipped: e.plan.skipped, deliveries: e.plan.deliveries.length };
-      q.insertEvent.run(e.id, e.eventId, e.objectId, e.receivedAt, e.raw, e.fingerprint, duplicateOf ?? null, JSON.stringify(plan));
+      // A duplicate is never routed: mark it so, and the routing stage passes it by.
+      q.insertEvent.run(e.id, e.eventId, e.objectId, e.receivedAt, e.raw, e.fingerprint, duplicateOf ?? null, duplicateOf ? e.receivedAt : null);
       if (duplicateOf) return { duplicateOf };
       batch.set(e.fingerprint, [...(batch.get(e.fingerprint) ?? []), e]);
-      for (const d of e.plan.deliveries) {
-        q.insertDelivery.run(e.id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, e.receivedAt, e.receivedAt);
-      }
       return {};
     });
+  });
+
+  const routeTx = db.transaction((routings: readonly Routing[], now: number) => {
+    for (const { id, receivedAt, plan } of routings) {
+      const summary = { matched: plan.matched, skipped: plan.skipped, deliveries: plan.deliveries.length };
+      q.markRouted.run(now, JSON.stringify(summary), id);
+      // The maximum age counts from arrival: routing late does not buy a delivery more time.
+      for (const d of plan.deliveries) {
+        q.insertDelivery.run(id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, receivedAt, now);
+      }
+    }
   });
 
   const recordTx = db.transaction((records: readonly AttemptRecord[]) => {
@@ -190,6 +207,12 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
   return {
     async accept(events, windowMs) {
       return acceptTx(events, windowMs);
+    },
+    async unrouted(limit) {
+      return q.unrouted.all(limit).map((r) => ({ id: r.id, raw: r.payload, receivedAt: r.received_at }));
+    },
+    async route(routings, now) {
+      if (routings.length > 0) routeTx(routings, now);
     },
     async due(destination, now, limit, skip) {
       const rows = q.due.all(destination, now, limit + skip.size);
@@ -225,7 +248,7 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
     async explain(id): Promise<Explanation | undefined> {
       const row = q.event.get(id);
       if (!row) return undefined;
-      const plan = JSON.parse(row.plan) as { matched: string[]; skipped: Explanation['skipped'] };
+      const plan = (row.plan ? JSON.parse(row.plan) : { matched: [], skipped: [] }) as { matched: string[]; skipped: Explanation['skipped'] };
       const deliveryDetails = q.deliveriesOf.all(id).map(
         (d): DeliveryDetail => ({
           id: d.id,
