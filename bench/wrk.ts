@@ -15,7 +15,7 @@ export function haveWrk(): boolean {
 
 /**
  * A wrk script that POSTs the 22 event fixtures in turn, each with a new object id so that no two
- * requests carry the same payload (the idempotency check would drop them).
+ * requests, from any thread, carry the same payload (the idempotency check would drop them).
  */
 export function writePostScript(dir: string): string {
   const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'events');
@@ -24,10 +24,16 @@ export function writePostScript(dir: string): string {
     .map((f) => JSON.stringify(JSON.parse(readFileSync(join(fixtures, f), 'utf8'))).replace(/"object_id":("[^"]*"|\d+)/, '"object_id":%d'));
   const lua = `wrk.method = "POST"
 local bodies = { ${bodies.map((b) => `[==[${b}]==]`).join(',\n')} }
+-- Each wrk thread has its own Lua state: number the threads so that their object ids never meet.
+local threads = 0
+function setup(thread)
+  thread:set("first_id", threads * 1000000000)
+  threads = threads + 1
+end
 local n = 0
 request = function()
   n = n + 1
-  local body = string.format(bodies[(n % #bodies) + 1], n)
+  local body = string.format(bodies[(n % #bodies) + 1], (first_id or 0) + n)
   return wrk.format("POST", "/hooks/vcs", { ["Content-Type"] = "application/json" }, body)
 end
 `;

@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (destination, status, next_at);
 CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_id);
+-- The dispatcher asks for the earliest pending delivery after every batch: without this it reads
+-- the whole table, delivered rows included.
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (next_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS attempts (
   delivery_id  INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
   at           INTEGER NOT NULL,
