@@ -67,7 +67,26 @@ export function slackOutcome(error: string, retryAfterMs?: number): SendResult {
 
 /** A thrown network error, a timeout, or anything else we did not get an answer for. */
 export function networkOutcome(error: unknown): SendResult {
-  const e = error as { name?: string; message?: string; code?: string };
-  const what = e?.name === 'TimeoutError' || e?.name === 'AbortError' ? 'timed out' : (e?.code ?? e?.message ?? String(error));
+  const e = error as NetworkError | undefined;
+  const what = e?.name === 'TimeoutError' || e?.name === 'AbortError' ? 'timed out' : describeNetworkError(e) || String(error);
   return retry(`network error: ${what}`);
+}
+
+interface NetworkError {
+  name?: string;
+  message?: string;
+  code?: string;
+  cause?: NetworkError;
+}
+
+/**
+ * The most specific words an error carries: fetch says only "fetch failed" and puts ECONNREFUSED in
+ * its cause; nodemailer puts a generic code (ESOCKET) beside a message that names the real one.
+ */
+function describeNetworkError(e: NetworkError | undefined): string {
+  const said: string[] = [];
+  for (const part of [e?.message, e?.code, e?.cause?.message, e?.cause?.code]) {
+    if (typeof part === 'string' && part && !said.some((s) => s.includes(part))) said.push(part);
+  }
+  return said.join(': ');
 }

@@ -112,6 +112,15 @@ describe('cut', () => {
     expect(cut(text, 10 + 5 + MARKER.length)).toBe(`${'x'.repeat(10)}&amp;${MARKER}`);
   });
 
+  it('never splits a mention or a link, wherever the limit falls', () => {
+    const text = 'ping <@U123ABC> see <https://example.com/rates|the table> now '.repeat(5);
+    for (let max = MARKER.length; max < 200; max++) {
+      const kept = cut(text, max).replace(MARKER, '');
+      expect(kept.split('<').length, `max ${max}: ${kept}`).toBe(kept.split('>').length);
+    }
+    expect(cut('ping <@U123ABC> now', 10 + MARKER.length)).toBe(`ping ${MARKER}`);
+  });
+
   it('never splits a surrogate pair, wherever the limit falls', () => {
     const text = 'a😀&lt;😀😀b&amp;🇺🇦'.repeat(10);
     for (let max = MARKER.length; max < 80; max++) {

@@ -16,6 +16,9 @@ export function cut(text: string, max: number, marker = MARKER): string {
   if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
   const amp = text.lastIndexOf('&', end);
   if (amp !== -1 && end - amp < 6 && !text.slice(amp, end).includes(';')) end = amp;
+  // Nor a mention or link such as "<@U123>" or "<https://x|y>": half of one is shown as raw text.
+  const open = text.lastIndexOf('<', end - 1);
+  if (open !== -1 && !text.slice(open, end).includes('>')) end = open;
   return text.slice(0, end) + marker;
 }
 
