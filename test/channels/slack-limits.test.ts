@@ -118,7 +118,7 @@ describe('cut', () => {
       const kept = cut(text, max).replace(MARKER, '');
       expect(kept.split('<').length, `max ${max}: ${kept}`).toBe(kept.split('>').length);
     }
-    expect(cut('ping <@U123ABC> now', 10 + MARKER.length)).toBe(`ping ${MARKER}`);
+    expect(cut('ping <@U123ABC> now, with more words after it', 10 + MARKER.length)).toBe(`ping ${MARKER}`);
   });
 
   it('never splits a surrogate pair, wherever the limit falls', () => {
