@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Plan } from '../../src/deliver/plan.ts';
+import { readMigrations } from '../../src/node/migrations.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import { canonicalJson, fingerprint } from '../../src/queue/fingerprint.ts';
 import type { AcceptOutcome, NewEvent, Store } from '../../src/queue/store.ts';
@@ -8,7 +9,7 @@ import { tempDataDir } from './server-process.ts';
 /** A store on a real SQLite file in a fresh folder. */
 export function tempStore() {
   const dir = tempDataDir();
-  return { dir, store: sqliteStore(join(dir, 'switchboard.db')) };
+  return { dir, store: sqliteStore(join(dir, 'switchboard.db'), { migrations: readMigrations() }) };
 }
 
 let seq = 0;
