@@ -97,10 +97,10 @@ export function replay(id: string | undefined, dead: boolean, out: Out = console
   }
   return withStore(err, async (store) => {
     if (dead) {
-      out(`queued ${await store.replayDead(Date.now())} dead deliveries again`);
+      out(`queued ${(await store.replayDead(Date.now())).length} dead deliveries again`);
       return 0;
     }
-    const n = await store.replay(id!, Date.now());
+    const n = (await store.replay(id!, Date.now()))?.length;
     if (n === undefined) {
       err(`no event ${id}`);
       return 1;

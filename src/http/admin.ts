@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type { Planner } from '../deliver/plan.ts';
+import { parseEnvelope } from '../events/envelope.ts';
 import type { EventStatus, Store } from '../queue/store.ts';
 import { parseSince } from '../queue/since.ts';
 import { secretsEqual } from './auth.ts';
@@ -8,12 +10,14 @@ const STATUSES: readonly EventStatus[] = ['delivered', 'pending', 'failed', 'dea
 export interface AdminOptions {
   store: Store;
   token: string;
-  /** Called after a replay, so delivery starts at once. */
-  replayed?: () => void;
+  /** Called with the deliveries a replay queued again, so that sending starts at once. */
+  replayed?: (deliveries: number[]) => void | Promise<void>;
+  /** The current rules, for `POST /api/test`. */
+  planner?: () => Planner;
 }
 
 /** The operators' API under /api: list, explain and replay events. Every call needs the admin token. */
-export function adminApi({ store, token, replayed }: AdminOptions): Hono {
+export function adminApi({ store, token, replayed, planner }: AdminOptions): Hono {
   const api = new Hono();
 
   api.use(async (c, next) => {
@@ -49,19 +53,29 @@ export function adminApi({ store, token, replayed }: AdminOptions): Hono {
   });
 
   api.post('/events/:id/replay', async (c) => {
-    const n = await store.replay(c.req.param('id'), Date.now());
-    if (n === undefined) return c.json({ ok: false, error: 'no such event' }, 404);
-    replayed?.();
-    return c.json({ ok: true, requeued: n });
+    const ids = await store.replay(c.req.param('id'), Date.now());
+    if (ids === undefined) return c.json({ ok: false, error: 'no such event' }, 404);
+    await replayed?.(ids);
+    return c.json({ ok: true, requeued: ids.length });
   });
 
   api.post('/dead/replay', async (c) => {
-    const n = await store.replayDead(Date.now());
-    replayed?.();
-    return c.json({ ok: true, requeued: n });
+    const ids = await store.replayDead(Date.now());
+    await replayed?.(ids);
+    return c.json({ ok: true, requeued: ids.length });
   });
 
   api.delete('/dead', async (c) => c.json({ ok: true, purged: await store.purgeDead() }));
+
+  // What `switchboard test` prints, over HTTP: which rules take a payload and the messages they
+  // would send. Nothing is stored or sent.
+  api.post('/test', async (c) => {
+    if (!planner) return c.json({ ok: false, error: 'not available' }, 404);
+    const parsed = parseEnvelope(await c.req.text());
+    if (!parsed.ok) return c.json({ ok: false, error: parsed.error }, 400);
+    const plan = planner().plan({ eventId: parsed.eventId, envelope: parsed.value });
+    return c.json({ ok: true, events_id: parsed.eventId, ...plan });
+  });
 
   return api;
 }

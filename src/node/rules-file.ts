@@ -2,10 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { channelKinds } from '../channels/index.ts';
 import { loadConfig, type LoadResult } from '../config/load.ts';
+import type { TemplateCompiler } from '../template/engine.ts';
 import { compileTemplate } from './template-compiler.ts';
 
+export interface RulesFileOptions {
+  compile?: TemplateCompiler;
+  /** Told of every template file read, by the name rules.yaml gives it. */
+  onRead?: (name: string, text: string) => void;
+}
+
 /** Loads a rules file from disk; template files are read relative to it. */
-export function loadRulesFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+export function loadRulesFile(path: string, env: NodeJS.ProcessEnv = process.env, options: RulesFileOptions = {}): LoadResult {
   const full = resolve(path);
   const shown = relative(process.cwd(), full) || full;
   if (!existsSync(full)) {
@@ -16,10 +23,13 @@ export function loadRulesFile(path: string, env: NodeJS.ProcessEnv = process.env
     file: shown,
     env,
     kinds: channelKinds(),
-    compile: compileTemplate,
+    compile: options.compile ?? compileTemplate,
     readFile: (name) => {
       const p = isAbsolute(name) ? name : resolve(dir, name);
-      return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+      if (!existsSync(p)) return undefined;
+      const text = readFileSync(p, 'utf8');
+      options.onRead?.(name, text);
+      return text;
     },
   });
 }

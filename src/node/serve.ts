@@ -62,7 +62,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     clientIp: (c) => getConnInfo(c).remote.address,
     maxBodyBytes: s.maxBodyBytes,
     echo: env.SWITCHBOARD_ECHO === '1' || env.SWITCHBOARD_ECHO === 'true',
-    ...(env.SWITCHBOARD_ADMIN_TOKEN ? { admin: adminApi({ store, token: env.SWITCHBOARD_ADMIN_TOKEN, replayed: () => dispatcher.notify() }) } : {}),
+    ...(env.SWITCHBOARD_ADMIN_TOKEN ? { admin: adminApi({ store, token: env.SWITCHBOARD_ADMIN_TOKEN, replayed: () => dispatcher.notify(), planner: () => planner }) } : {}),
     health: () => ({ rules: config.rules.length }),
   });
 

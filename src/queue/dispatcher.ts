@@ -1,9 +1,9 @@
 import type { SendResult } from '../channels/channel.ts';
-import { networkOutcome } from '../channels/outcome.ts';
 import type { Destination } from '../config/config.ts';
+import { sendOnce, settleAttempt } from '../deliver/send.ts';
 import type { Connection } from '../deliver/senders.ts';
 import type { Logger } from '../log.ts';
-import { DEFAULT_POLICY, nextState, type RetryPolicy } from './policy.ts';
+import { DEFAULT_POLICY, type RetryPolicy } from './policy.ts';
 import { WorkLoop } from './loop.ts';
 import { afterIo } from './schedule.ts';
 import type { AttemptRecord, DueDelivery, Store } from './store.ts';
@@ -92,40 +92,19 @@ export class Dispatcher {
     this.inflight.add(d.id);
     this.perDestination.set(dest.name, (this.perDestination.get(dest.name) ?? 0) + 1);
     if (pace) this.pacers.set(pace.key, this.now() + pace.intervalMs);
-    const attempt = this.attempt(d, conn).then((result) => this.settle(dest, d, result, pace));
+    const attempt = sendOnce(d, conn, this.options.log).then((result) => this.settle(dest, d, result, pace));
     this.sends.add(attempt);
     void attempt.finally(() => this.sends.delete(attempt));
   }
 
-  private async attempt(d: DueDelivery, conn: Connection | undefined): Promise<SendResult> {
-    if (!conn || 'missing' in conn) {
-      this.options.log.info('message not sent (destination has no credentials)', { event: d.eventId, rule: d.rule, destination: d.destination, message: d.message });
-      return { ok: true, info: `logged: ${conn && 'missing' in conn ? conn.missing : 'destination removed from rules'}` };
-    }
-    try {
-      return await conn.sender.send(d.message);
-    } catch (e) {
-      return networkOutcome(e);
-    }
-  }
-
   private settle(dest: Destination, d: DueDelivery, result: SendResult, pace?: { key: string }): void {
     const at = this.now();
-    const attempts = d.attempts + 1;
-    const next = nextState(result, attempts, d.createdAt, at, this.policy, this.options.random);
     if (!result.ok && result.retryAfterMs !== undefined && pace) {
       // The far end said when it takes messages again: everything for that channel waits.
       this.pacers.set(pace.key, Math.max(this.pacers.get(pace.key) ?? 0, at + result.retryAfterMs));
     }
-    const fields = { event: d.eventId, rule: d.rule, destination: d.destination, attempt: attempts };
-    if (next.status === 'delivered') this.options.log.info('delivered', { ...fields, info: next.info });
-    else if (next.status === 'pending') this.options.log.warn('delivery failed; will retry', { ...fields, reason: next.reason, retry_in_ms: next.nextAt - at });
-    else this.options.log.error('delivery dead; replay it with `switchboard replay`', { ...fields, reason: next.reason });
-    const detail = result.ok ? (result.info ?? 'sent') : next.status === 'dead' ? next.reason : result.reason;
-    this.results.push({
-      destination: dest.name,
-      record: { deliveryId: d.id, at, ok: result.ok, detail, status: next.status, ...(next.status === 'pending' ? { nextAt: next.nextAt } : {}) },
-    });
+    const { record } = settleAttempt(d, result, at, this.policy, this.options.log, this.options.random);
+    this.results.push({ destination: dest.name, record });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       afterIo(() => void this.flush());

@@ -16,6 +16,20 @@ export interface DurableIntakeOptions {
   committed?: () => void;
 }
 
+/** A received event as the store keeps it, with what recognises its repeats. */
+export function newEvent(received: ReceivedEvent): NewEvent {
+  const canonical = canonicalJson(received.envelope);
+  return {
+    id: received.id,
+    eventId: received.eventId,
+    objectId: String(received.envelope.event.object_id),
+    receivedAt: received.receivedAt,
+    raw: received.raw,
+    canonical,
+    fingerprint: fingerprint(canonical),
+  };
+}
+
 /**
  * Commits each event before the caller answers 200. Requests arriving together share one commit
  * (group commit), so durability costs little throughput. Routing happens afterwards.
@@ -30,16 +44,7 @@ export class DurableIntake implements Intake {
   ) {}
 
   accept(received: ReceivedEvent): Promise<{ duplicate?: boolean }> {
-    const canonical = canonicalJson(received.envelope);
-    const event: NewEvent = {
-      id: received.id,
-      eventId: received.eventId,
-      objectId: String(received.envelope.event.object_id),
-      receivedAt: received.receivedAt,
-      raw: received.raw,
-      canonical,
-      fingerprint: fingerprint(canonical),
-    };
+    const event = newEvent(received);
     return new Promise((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
       this.schedule();

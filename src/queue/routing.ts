@@ -2,7 +2,7 @@ import type { Plan, Planner } from '../deliver/plan.ts';
 import { parseEnvelope } from '../events/envelope.ts';
 import type { Logger } from '../log.ts';
 import { WorkLoop } from './loop.ts';
-import type { Store } from './store.ts';
+import type { Routing, Store, UnroutedEvent } from './store.ts';
 
 export interface RoutingOptions {
   log: Logger;
@@ -14,6 +14,17 @@ export interface RoutingOptions {
 }
 
 const EMPTY: Plan = { matched: [], skipped: [], deliveries: [] };
+
+/** Routes a stored event: its rules, conditions and messages. */
+export function routeStored(e: UnroutedEvent, planner: Planner, log: Logger): Routing {
+  const parsed = parseEnvelope(e.raw);
+  // Validated before it was stored; a failure here means the stored text was changed.
+  if (!parsed.ok) {
+    log.error('stored event no longer parses; not routed', { event: e.id, error: parsed.error });
+    return { id: e.id, receivedAt: e.receivedAt, plan: EMPTY };
+  }
+  return { id: e.id, receivedAt: e.receivedAt, plan: planner.plan({ eventId: parsed.eventId, envelope: parsed.value }) };
+}
 
 /**
  * Routes committed events: rules, conditions and templates run here, after the 200, so that
@@ -48,15 +59,7 @@ export class RoutingStage {
     const events = await this.store.unrouted(this.batchSize);
     if (events.length === 0) return undefined;
     const planner = this.planner();
-    const routings = events.map((e) => {
-      const parsed = parseEnvelope(e.raw);
-      // Validated before it was stored; a failure here means the stored text was changed.
-      if (!parsed.ok) {
-        this.options.log.error('stored event no longer parses; not routed', { event: e.id, error: parsed.error });
-        return { id: e.id, receivedAt: e.receivedAt, plan: EMPTY };
-      }
-      return { id: e.id, receivedAt: e.receivedAt, plan: planner.plan({ eventId: parsed.eventId, envelope: parsed.value }) };
-    });
+    const routings = events.map((e) => routeStored(e, planner, this.options.log));
     await this.store.route(routings, Date.now());
     if (routings.some((r) => r.plan.deliveries.length > 0)) this.options.routed();
     return events.length === this.batchSize ? 0 : undefined;

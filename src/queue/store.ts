@@ -104,8 +104,8 @@ export interface Store {
   accept(events: readonly NewEvent[], idempotencyWindowMs: number): Promise<AcceptOutcome[]>;
   /** Committed events not yet routed, oldest first. */
   unrouted(limit: number): Promise<UnroutedEvent[]>;
-  /** Records routing decisions and queues their deliveries, in one transaction. */
-  route(routings: readonly Routing[], now: number): Promise<void>;
+  /** Records routing decisions and queues their deliveries, in one transaction; the new deliveries' ids. */
+  route(routings: readonly Routing[], now: number): Promise<number[]>;
   /** Pending deliveries of a destination that are due, oldest first, leaving out `skip`. */
   due(destination: string, now: number, limit: number, skip: ReadonlySet<number>): Promise<DueDelivery[]>;
   /** When the next pending delivery falls due, if any. */
@@ -114,10 +114,10 @@ export interface Store {
   record(attempts: readonly AttemptRecord[]): Promise<void>;
   events(filter: EventFilter): Promise<EventSummary[]>;
   explain(id: string): Promise<Explanation | undefined>;
-  /** Queues an event's failed or dead deliveries again, as new; the count re-queued (undefined: no such event). */
-  replay(id: string, now: number): Promise<number | undefined>;
-  /** Queues every dead delivery again; the count. */
-  replayDead(now: number): Promise<number>;
+  /** Queues an event's failed or dead deliveries again, as new; their ids (undefined: no such event). */
+  replay(id: string, now: number): Promise<number[] | undefined>;
+  /** Queues every dead delivery again; their ids. */
+  replayDead(now: number): Promise<number[]>;
   /** Deletes events older than `before` whose deliveries are all done (dead ones are kept). */
   prune(before: number): Promise<number>;
   /** Deletes dead deliveries and events left with nothing pending. */

@@ -66,10 +66,10 @@ describe('sqlite store', () => {
     for (const d of await store.due('d', Date.now(), 10, new Set())) {
       await store.record([{ deliveryId: d.id, at: Date.now(), ok: false, detail: 'gone', status: 'dead' }]);
     }
-    expect(await store.replay(a.id, 5)).toBe(1);
+    expect(await store.replay(a.id, 5)).toHaveLength(1);
     expect(await store.replay('nope', 5)).toBeUndefined();
     expect((await store.due('d', 5, 10, new Set())).map((d) => [d.eventId, d.attempts, d.createdAt])).toEqual([[a.id, 0, 5]]);
-    expect(await store.replayDead(6)).toBe(1);
+    expect(await store.replayDead(6)).toHaveLength(1);
     expect(await store.due('d', 6, 10, new Set())).toHaveLength(2);
   });
 

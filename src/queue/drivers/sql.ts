@@ -26,11 +26,16 @@ export const SQL = {
     'INSERT INTO events (id, events_id, object_id, received_at, payload, fingerprint, duplicate_of, routed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   insertDelivery: `INSERT INTO deliveries (event_id, rule, destination, type, message, render_error, status, created_at, next_at)
     VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+  // Where two consumers may route the same event (Workers), only the first one's deliveries count.
+  insertDeliveryIfUnrouted: `INSERT INTO deliveries (event_id, rule, destination, type, message, render_error, status, created_at, next_at)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8 WHERE EXISTS (SELECT 1 FROM events WHERE id = ?1 AND routed_at IS NULL)`,
   due: `SELECT id, event_id, rule, destination, message, attempts, created_at FROM deliveries
     WHERE destination = ? AND status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
   overdue: `SELECT id, event_id, rule, destination, message, attempts, created_at FROM deliveries
     WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
-  delivery: `SELECT id, event_id, rule, destination, message, attempts, created_at FROM deliveries WHERE id = ? AND status = 'pending'`,
+  delivery: `SELECT id, event_id, rule, destination, message, attempts, created_at FROM deliveries
+    WHERE id = ? AND status = 'pending' AND next_at <= ?`,
+  unroutedEvent: 'SELECT id, payload, received_at FROM events WHERE id = ? AND routed_at IS NULL',
   nextDue: `SELECT MIN(next_at) AS at FROM deliveries WHERE status = 'pending'`,
   insertAttempt: 'INSERT INTO attempts (delivery_id, at, ok, detail) VALUES (?, ?, ?, ?)',
   updateDelivery: 'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?',
@@ -41,8 +46,8 @@ export const SQL = {
   deliveriesOf: 'SELECT * FROM deliveries WHERE event_id = ? ORDER BY id',
   attemptsOf: 'SELECT at, ok, detail FROM attempts WHERE delivery_id = ? ORDER BY at, rowid',
   replay: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
-    WHERE event_id = ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0))`,
-  replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ? WHERE status = 'dead'`,
+    WHERE event_id = ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
+  replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ? WHERE status = 'dead' RETURNING id`,
   prune: `DELETE FROM events WHERE received_at < ? AND NOT EXISTS
     (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'dead'))`,
   purgeDead: `DELETE FROM deliveries WHERE status = 'dead'`,

@@ -58,8 +58,8 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     event: db.prepare<[string], EventRow>(SQL.event),
     deliveriesOf: db.prepare<[string], DeliveryRow>(SQL.deliveriesOf),
     attemptsOf: db.prepare<[number], AttemptRow>(SQL.attemptsOf),
-    replay: db.prepare(SQL.replay),
-    replayDead: db.prepare(SQL.replayDead),
+    replay: db.prepare<[number, number, string], number>(SQL.replay).pluck(),
+    replayDead: db.prepare<[number, number], number>(SQL.replayDead).pluck(),
     prune: db.prepare(SQL.prune),
     purgeDead: db.prepare(SQL.purgeDead),
     purgeOrphans: db.prepare(SQL.purgeOrphans),
@@ -85,14 +85,16 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     });
   });
 
-  const routeTx = db.transaction((routings: readonly Routing[], now: number) => {
+  const routeTx = db.transaction((routings: readonly Routing[], now: number): number[] => {
+    const ids: number[] = [];
     for (const { id, receivedAt, plan } of routings) {
       q.markRouted.run(now, planSummary(plan), id);
       // The maximum age counts from arrival: routing late does not buy a delivery more time.
       for (const d of plan.deliveries) {
-        q.insertDelivery.run(id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, receivedAt, now);
+        ids.push(Number(q.insertDelivery.run(id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, receivedAt, now).lastInsertRowid));
       }
     }
+    return ids;
   });
 
   const recordTx = db.transaction((records: readonly AttemptRecord[]) => {
@@ -116,7 +118,7 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
       return q.unrouted.all(limit).map((r) => ({ id: r.id, raw: r.payload, receivedAt: r.received_at }));
     },
     async route(routings, now) {
-      if (routings.length > 0) routeTx(routings, now);
+      return routings.length > 0 ? routeTx(routings, now) : [];
     },
     async due(destination, now, limit, skip) {
       const rows = q.due.all(destination, now, limit + skip.size);
@@ -141,10 +143,10 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     },
     async replay(id, now) {
       if (!q.event.get(id)) return undefined;
-      return q.replay.run(now, now, id).changes;
+      return q.replay.all(now, now, id);
     },
     async replayDead(now) {
-      return q.replayDead.run(now, now).changes;
+      return q.replayDead.all(now, now);
     },
     async prune(before) {
       return q.prune.run(before).changes;

@@ -1,0 +1,34 @@
+/** The settings every runtime reads from its environment, with defaults; errors name the variable. */
+export interface ServiceSettings {
+  maxBodyBytes: number;
+  maxAgeMs: number;
+  idempotencyWindowMs: number;
+  retentionMs: number;
+}
+
+const HOUR = 3_600_000;
+
+type Env = Readonly<Record<string, unknown>>;
+
+/** A numeric variable: its value, or the fallback when unset; a bad value adds an error. */
+export function numberSetting(env: Env, name: string, fallback: number, errors: string[], min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) {
+    errors.push(`${name} must be a number ≥ ${min}, got "${String(raw)}"`);
+    return fallback;
+  }
+  return n;
+}
+
+export const flagSetting = (v: unknown) => v === '1' || v === 'true' || v === 'yes' || v === true;
+
+export function readServiceSettings(env: Env, errors: string[]): ServiceSettings {
+  return {
+    maxBodyBytes: numberSetting(env, 'SWITCHBOARD_MAX_BODY_BYTES', 1024 * 1024, errors, 1),
+    maxAgeMs: numberSetting(env, 'SWITCHBOARD_MAX_AGE_HOURS', 24, errors) * HOUR,
+    idempotencyWindowMs: numberSetting(env, 'SWITCHBOARD_IDEMPOTENCY_HOURS', 24, errors) * HOUR,
+    retentionMs: numberSetting(env, 'SWITCHBOARD_RETENTION_DAYS', 30, errors) * 24 * HOUR,
+  };
+}

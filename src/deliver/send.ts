@@ -1,0 +1,41 @@
+import type { SendResult } from '../channels/channel.ts';
+import { networkOutcome } from '../channels/outcome.ts';
+import type { Logger } from '../log.ts';
+import { nextState, type NextState, type RetryPolicy } from '../queue/policy.ts';
+import type { AttemptRecord, DueDelivery } from '../queue/store.ts';
+import type { Connection } from './senders.ts';
+
+/**
+ * One attempt at a delivery. A destination without credentials (or removed from the rules since)
+ * logs the message and counts as sent, so that nothing waits for credentials that never come.
+ */
+export async function sendOnce(d: DueDelivery, conn: Connection | undefined, log: Logger): Promise<SendResult> {
+  if (!conn || 'missing' in conn) {
+    log.info('message not sent (destination has no credentials)', { event: d.eventId, rule: d.rule, destination: d.destination, message: d.message });
+    return { ok: true, info: `logged: ${conn && 'missing' in conn ? conn.missing : 'destination removed from rules'}` };
+  }
+  try {
+    return await conn.sender.send(d.message);
+  } catch (e) {
+    return networkOutcome(e);
+  }
+}
+
+/** What an attempt's result makes of a delivery (retry policy applied), logged, and as the store records it. */
+export function settleAttempt(
+  d: DueDelivery,
+  result: SendResult,
+  at: number,
+  policy: RetryPolicy,
+  log: Logger,
+  random?: () => number,
+): { next: NextState; record: AttemptRecord } {
+  const attempts = d.attempts + 1;
+  const next = nextState(result, attempts, d.createdAt, at, policy, random);
+  const fields = { event: d.eventId, rule: d.rule, destination: d.destination, attempt: attempts };
+  if (next.status === 'delivered') log.info('delivered', { ...fields, info: next.info });
+  else if (next.status === 'pending') log.warn('delivery failed; will retry', { ...fields, reason: next.reason, retry_in_ms: next.nextAt - at });
+  else log.error('delivery dead; replay it with `switchboard replay`', { ...fields, reason: next.reason });
+  const detail = result.ok ? (result.info ?? 'sent') : next.status === 'dead' ? next.reason : result.reason;
+  return { next, record: { deliveryId: d.id, at, ok: result.ok, detail, status: next.status, ...(next.status === 'pending' ? { nextAt: next.nextAt } : {}) } };
+}

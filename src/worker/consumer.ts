@@ -1,0 +1,122 @@
+import type { Message, MessageBatch, Queue } from '@cloudflare/workers-types/index.ts';
+import { sendOnce, settleAttempt } from '../deliver/send.ts';
+import { routeStored } from '../queue/routing.ts';
+import type { DueDelivery } from '../queue/store.ts';
+import type { WorkerContext } from './context.ts';
+import type { DeadLetter, WorkMessage } from './env.ts';
+
+/** The longest delay a queue message may be given (Cloudflare Queues: 12 hours). */
+const MAX_DELAY_S = 43_200;
+/** A message may arrive this much before its delivery is due and still be sent. */
+const EARLY_MS = 1_000;
+
+const delaySeconds = (untilMs: number, now: number) => Math.min(MAX_DELAY_S, Math.max(0, Math.ceil((untilMs - now) / 1000)));
+
+/** Sends work messages to the delivery queue, at most 100 at a time (the queue's batch limit). */
+export async function enqueue(queue: Queue<WorkMessage>, messages: readonly WorkMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 100) {
+    await queue.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+  }
+}
+
+/** Routes an event: its deliveries are stored, then queued. A second routing of the same event adds nothing. */
+async function route(cx: WorkerContext, eventId: string): Promise<void> {
+  const event = await cx.store.unroutedEvent(eventId);
+  if (!event) return;
+  const ids = await cx.store.route([routeStored(event, cx.planner, cx.log)], Date.now());
+  await enqueue(cx.env.DELIVERIES, ids.map((delivery) => ({ kind: 'deliver', delivery })));
+}
+
+interface Due {
+  msg: Message<WorkMessage>;
+  delivery: DueDelivery;
+}
+
+/**
+ * Sends one channel's deliveries in turn, paced (Slack: about one a second per channel). After a
+ * Retry-After, the rest wait as long as it says, without being tried.
+ */
+async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: number): Promise<void> {
+  let holdUntil = 0;
+  let nextAt = 0;
+  for (const { msg, delivery: d } of group) {
+    if (holdUntil > Date.now()) {
+      msg.retry({ delaySeconds: delaySeconds(holdUntil, Date.now()) });
+      continue;
+    }
+    if (nextAt > Date.now()) await new Promise((r) => setTimeout(r, nextAt - Date.now()));
+    const result = await sendOnce(d, cx.connections.get(d.destination), cx.log);
+    const at = Date.now();
+    nextAt = at + intervalMs;
+    if (!result.ok && result.retryAfterMs !== undefined) holdUntil = at + result.retryAfterMs;
+    const { next, record } = settleAttempt(d, result, at, cx.policy, cx.log);
+    await cx.store.record([record]);
+    if (next.status === 'pending') {
+      msg.retry({ delaySeconds: delaySeconds(next.nextAt, Date.now()) });
+    } else {
+      if (next.status === 'dead') await cx.env.DEAD_LETTERS.send({ kind: 'dead', delivery: d.id, event: d.eventId, reason: next.reason });
+      msg.ack();
+    }
+  }
+}
+
+/** A batch from the delivery queue: route events, send deliveries; each message settles on its own. */
+export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerContext): Promise<void> {
+  const groups = new Map<string, { intervalMs: number; due: Due[] }>();
+  for (const msg of batch.messages) {
+    try {
+      if (msg.body.kind === 'route') {
+        await route(cx, msg.body.event);
+        msg.ack();
+        continue;
+      }
+      const delivery = await cx.store.delivery(msg.body.delivery, Date.now() + EARLY_MS);
+      // Sent already, dead, or a stale copy of a message whose delivery now waits for a later retry.
+      if (!delivery) {
+        msg.ack();
+        continue;
+      }
+      const dest = cx.config.destinations.get(delivery.destination);
+      const pace = dest?.kind.pacing?.(dest.settings);
+      const key = pace?.key ?? `delivery ${delivery.id}`;
+      const group = groups.get(key) ?? { intervalMs: pace?.intervalMs ?? 0, due: [] };
+      group.due.push({ msg, delivery });
+      groups.set(key, group);
+    } catch (e) {
+      cx.log.error('could not handle a queued message; the queue retries it', { message: JSON.stringify(msg.body), error: (e as Error).message });
+      msg.retry();
+    }
+  }
+  await Promise.all(
+    [...groups.values()].map((g) =>
+      sendInTurn(cx, g.due, g.intervalMs).catch((e: Error) => {
+        cx.log.error('could not record a delivery; the queue retries it', { error: e.message });
+        for (const { msg } of g.due) msg.retry();
+      }),
+    ),
+  );
+}
+
+/**
+ * A batch from the dead-letter queue. Deliveries given up on by the consumer are already recorded;
+ * a message that lands here because the queue itself gave up is recorded as dead now, so that
+ * `explain` and the admin API show it and a replay can send it again.
+ */
+export async function consumeDead(batch: MessageBatch<DeadLetter>, cx: WorkerContext): Promise<void> {
+  for (const msg of batch.messages) {
+    const body = msg.body;
+    if (body.kind === 'dead') {
+      cx.log.warn('delivery in the dead-letter queue', { event: body.event, delivery: body.delivery, reason: body.reason });
+    } else if (body.kind === 'deliver') {
+      const d = await cx.store.delivery(body.delivery, Number.MAX_SAFE_INTEGER);
+      if (d) {
+        const reason = `the delivery queue gave up after ${msg.attempts} attempts`;
+        await cx.store.record([{ deliveryId: d.id, at: Date.now(), ok: false, detail: reason, status: 'dead' }]);
+        cx.log.error('delivery dead; replay it through the admin API', { event: d.eventId, destination: d.destination, reason });
+      }
+    } else {
+      cx.log.error('an event could not be routed; the sweep tries again', { event: body.event });
+    }
+    msg.ack();
+  }
+}

@@ -1,0 +1,52 @@
+import { formatError } from '../config/errors.ts';
+import type { Config } from '../config/config.ts';
+import { flagSetting, readServiceSettings, type ServiceSettings } from '../config/service-settings.ts';
+import { Planner } from '../deliver/plan.ts';
+import { connectDestinations, type Connection } from '../deliver/senders.ts';
+import { parseAllowList, type Cidr } from '../http/auth.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { d1Store, type D1Store } from '../queue/drivers/d1.ts';
+import { DEFAULT_POLICY, type RetryPolicy } from '../queue/policy.ts';
+import { bundledCompiler, loadBundle, stringVars, type RulesBundle } from './bundle.ts';
+import type { WorkerEnv } from './env.ts';
+
+/** Everything an invocation needs, built once per isolate. */
+export interface WorkerContext {
+  readonly env: WorkerEnv;
+  readonly config: Config;
+  readonly planner: Planner;
+  readonly connections: ReadonlyMap<string, Connection>;
+  readonly store: D1Store;
+  readonly log: Logger;
+  readonly settings: ServiceSettings;
+  readonly policy: RetryPolicy;
+  readonly allowList: readonly Cidr[];
+  readonly echo: boolean;
+}
+
+/** The Slack client calls fetch with itself as `this` and asks for `redirect: 'error'`; workerd accepts neither. */
+const slackFetch: typeof fetch = (input, init) => fetch(input, { ...init, redirect: 'manual' });
+
+/** Builds the context, or says why it cannot (the build validated the rules; settings come from vars). */
+export function createContext(bundle: RulesBundle, env: WorkerEnv): WorkerContext | { errors: string[] } {
+  const errors: string[] = [];
+  const settings = readServiceSettings(env, errors);
+  const allow = parseAllowList(typeof env.SWITCHBOARD_ALLOW_CIDRS === 'string' ? env.SWITCHBOARD_ALLOW_CIDRS : '');
+  if (!allow.ok) errors.push(`SWITCHBOARD_ALLOW_CIDRS: ${allow.error}`);
+  const loaded = loadBundle(bundle, env, { slackFetch });
+  if (!loaded.ok) errors.push(...loaded.errors.map(formatError));
+  if (errors.length > 0 || !loaded.ok || !allow.ok) return { errors };
+  const log = createLogger();
+  return {
+    env,
+    config: loaded.config,
+    planner: new Planner(loaded.config, bundledCompiler(bundle.specs)),
+    connections: connectDestinations(loaded.config, stringVars(env), log),
+    store: d1Store(env.DB),
+    log,
+    settings,
+    policy: { ...DEFAULT_POLICY, maxAgeMs: settings.maxAgeMs },
+    allowList: allow.value,
+    echo: flagSetting(env.SWITCHBOARD_ECHO),
+  };
+}
