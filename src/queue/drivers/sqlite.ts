@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS events (
   duplicate_of TEXT,
   -- Set when the event has been routed: the rules that matched and why the others did not.
   routed_at    INTEGER,
-  plan         TEXT
+  plan         TEXT,
+  -- What was fetched from the VCS CoreAPI while routing, and why anything was not (JSON list).
+  enrichment   TEXT
 );
 CREATE INDEX IF NOT EXISTS events_unrouted ON events (received_at) WHERE routed_at IS NULL;
 CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
@@ -55,6 +57,22 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id);
 `;
+
+/**
+ * Brings a database file made by an earlier release up to date. Each step checks for itself, so it
+ * is safe to run on every open, and by two processes at once (the server and a CLI command).
+ */
+function migrate(db: Database.Database): void {
+  const columns = new Set(db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'events\')').all().map((c) => c.name));
+  if (!columns.has('enrichment')) {
+    try {
+      db.exec('ALTER TABLE events ADD COLUMN enrichment TEXT');
+    } catch (e) {
+      // Another process added it between the check and now.
+      if (!/duplicate column/i.test((e as Error).message)) throw e;
+    }
+  }
+}
 
 // An event's status, from its deliveries; one expression shared by listing and explaining. Named
 // event_status because `status` alone would mean deliveries.status inside HAVING.
@@ -103,6 +121,7 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
+  migrate(db);
 
   const q = {
     sameFingerprint: db.prepare<[string, number], { id: string; payload: string }>(
@@ -127,9 +146,9 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
     unrouted: db.prepare<[number], { id: string; payload: string; received_at: number }>(
       'SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at LIMIT ?',
     ),
-    markRouted: db.prepare('UPDATE events SET routed_at = ?, plan = ? WHERE id = ?'),
-    event: db.prepare<[string], SummaryRow & { payload: string; duplicate_of: string | null; plan: string | null }>(
-      `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n
+    markRouted: db.prepare('UPDATE events SET routed_at = ?, plan = ?, enrichment = ? WHERE id = ?'),
+    event: db.prepare<[string], SummaryRow & { payload: string; duplicate_of: string | null; plan: string | null; enrichment: string | null }>(
+      `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, e.enrichment, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n
        FROM events e LEFT JOIN deliveries d ON d.event_id = e.id WHERE e.id = ? GROUP BY e.id`,
     ),
     deliveriesOf: db.prepare<[string], { id: number; rule: string; destination: string; type: string; status: DeliveryDetail['status']; message: string; render_error: string | null; next_at: number; last_error: string | null }>(
@@ -181,9 +200,9 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
   });
 
   const routeTx = db.transaction((routings: readonly Routing[], now: number) => {
-    for (const { id, receivedAt, plan } of routings) {
+    for (const { id, receivedAt, plan, enrichment } of routings) {
       const summary = { matched: plan.matched, skipped: plan.skipped, deliveries: plan.deliveries.length };
-      q.markRouted.run(now, JSON.stringify(summary), id);
+      q.markRouted.run(now, JSON.stringify(summary), enrichment?.length ? JSON.stringify(enrichment) : null, id);
       // The maximum age counts from arrival: routing late does not buy a delivery more time.
       for (const d of plan.deliveries) {
         q.insertDelivery.run(id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, receivedAt, now);
@@ -270,6 +289,7 @@ export function sqliteStore(file: string, options: SqliteOptions = {}): Store {
         matched: plan.matched,
         skipped: plan.skipped,
         deliveryDetails,
+        ...(row.enrichment ? { enrichment: JSON.parse(row.enrichment) as Explanation['enrichment'] } : {}),
       };
     },
     async replay(id, now) {
