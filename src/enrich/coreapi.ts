@@ -127,7 +127,9 @@ export class CoreApiClient implements CoreApi {
     if (status === 401 || status === 403) {
       throw new CoreApiError('unauthorized', `the CoreAPI refused the API key (HTTP ${status}${errorText ? `: ${errorText}` : ''})`);
     }
-    if (error && (status === 404 || rpcErrorCode(error) === 'not_found')) throw new CoreApiError('not_found', `not found${errorText ? `: ${errorText}` : ''}`);
+    if (error && (status === 404 || rpcErrorCode(error) === 'not_found')) {
+      throw new CoreApiError('not_found', `not found in VCS${errorText ? `: ${errorText.replace(/^not_found:\s*/, '')}` : ''}`);
+    }
     if (status === 429 || status >= 500) {
       throw new CoreApiError('unavailable', `the CoreAPI answered HTTP ${status}${errorText ? `: ${errorText}` : body ? `: ${snippet(body)}` : ''}`);
     }
