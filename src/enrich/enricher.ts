@@ -106,6 +106,10 @@ export class Enricher implements EnrichmentSource {
     const result = await this.options.api.call(method, { id: Number(id) });
     // A list of one is accepted too: some CoreAPI versions answer "get" the way they answer "list".
     const value = Array.isArray(result) && result.length === 1 ? result[0] : result;
+    // Some APIs answer an unknown id with an empty result rather than an error.
+    if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) {
+      throw new CoreApiError('not_found', `not found in VCS (${method} answered ${JSON.stringify(value ?? null)})`);
+    }
     if (!isObject(value)) {
       throw new CoreApiError('bad_answer', `the CoreAPI's ${method} result is not an object: ${JSON.stringify(result)?.slice(0, 120) ?? 'nothing'}`);
     }

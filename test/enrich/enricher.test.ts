@@ -181,6 +181,16 @@ describe('Enricher against a local CoreAPI stand-in', () => {
     expect(out.record[0]).toMatchObject({ outcome: 'failed', reason: 'the CoreAPI\'s clients.get result is not an object: "ACME Telecom"' });
   });
 
+  it('takes an empty result as not found, which does not pause calls', async () => {
+    for (const empty of [null, []]) {
+      const api: CoreApi = { endpoint: 'x', call: async () => empty };
+      const en = make({ api });
+      const out = await enrich(envelope('clients.balance_zero', 12), ['client'], en);
+      expect(out.record[0]).toMatchObject({ outcome: 'failed', reason: `not found in VCS (clients.get answered ${JSON.stringify(empty)})` });
+      expect(lines).toEqual([]);
+    }
+  });
+
   it('does not wait past its timeout even for a call that ignores it', async () => {
     const hanging: CoreApi = { endpoint: 'x', call: () => new Promise(() => {}) };
     const started = Date.now();
