@@ -8,16 +8,6 @@ import type { VcsEvent } from '../events/envelope.ts';
 export const ENRICH_TARGETS = ['client', 'rate_table'] as const;
 export type EnrichTarget = (typeof ENRICH_TARGETS)[number];
 
-/** Where an event names an object: its id, and whether the event is about that object itself. */
-export interface Located {
-  readonly id: string;
-  /**
-   * The event reports a change of this very object (a client's balance event names the client): its
-   * cached copy is out of date by definition, so it is fetched afresh.
-   */
-  readonly own: boolean;
-}
-
 export interface TargetSpec {
   /** In messages: "client #12", "rate table #74". */
   readonly label: string;
@@ -25,7 +15,11 @@ export interface TargetSpec {
   readonly method: string;
   /** Which events can name one, in words, for `switchboard check`. */
   readonly carriedBy: string;
-  /** The object an event names; undefined when it names none. */
+  /**
+   * The object an event names, undefined when it names none. `own`: the event reports a change of
+   * this very object (a client's balance event names the client), so a cached copy is out of date by
+   * definition and it is fetched afresh.
+   */
   locate(eventId: string, envelope: VcsEvent): { id: unknown; own: boolean } | undefined;
   /** Whether an event with this id can name the object (unknown, newer ids: assumed so). */
   appliesTo(eventId: string): boolean;

@@ -18,7 +18,7 @@ import type { Explanation, Store } from '../../src/queue/store.ts';
 import { startCoreApi, type CoreApiStandIn } from '../support/coreapi.ts';
 import { commit, newEvent, tempStore } from '../support/store.ts';
 import { tempDataDir } from '../support/server-process.ts';
-import { waitForAsync } from '../support/wait.ts';
+import { waitFor, waitForAsync } from '../support/wait.ts';
 
 const KEY = 'routing-test-key-77c2e1';
 const ACME = { id: 12, name: 'ACME Telecom', balance: -3.5, credit: 500, currency: 'USD' };
@@ -92,7 +92,7 @@ describe('routing with enrichment', () => {
         const e = await store.explain(id);
         return e && e.status !== 'received' ? e : undefined;
       });
-    return { store, post, routed };
+    return { store, post, routed, routing };
   }
 
   const mail = (e: Explanation) => e.deliveryDetails[0]!.message as EmailMessage;
@@ -123,6 +123,40 @@ describe('routing with enrichment', () => {
         text: ' / Details from VCS are missing: client #12 could not be fetched (no answer from the CoreAPI within 300 ms).',
       });
       expect(e.enrichment).toEqual([{ object: 'client', id: '12', outcome: 'failed', reason: 'no answer from the CoreAPI within 300 ms' }]);
+    } finally {
+      api.behaviour.delete('clients.get:12');
+      api.release();
+    }
+  });
+
+  it('routes events that need no enrichment while another waits for the CoreAPI', async () => {
+    const { store, post, routed } = pipeline(10_000);
+    api.behaviour.set('clients.get:12', 'slow');
+    try {
+      const waiting = await post('clients.balance_zero', 12);
+      await waitFor('the CoreAPI call to be held', () => api.held() === 1);
+      const update = await routed(await post('clients.update', 12, { id: 12, name: 'ACME' }));
+      expect(update.matched).toEqual(['updates']);
+      expect((await store.explain(waiting))!.status).toBe('received');
+      api.release();
+      expect(mail(await routed(waiting)).subject).toBe('zero: ACME Telecom');
+    } finally {
+      api.behaviour.delete('clients.get:12');
+      api.release();
+    }
+  });
+
+  it('leaves an event being enriched when it stops, for the next start to route', async () => {
+    const { store, post, routing } = pipeline(10_000);
+    api.behaviour.set('clients.get:12', 'slow');
+    try {
+      const id = await post('clients.balance_zero', 12);
+      await waitFor('the CoreAPI call to be held', () => api.held() === 1);
+      routing.stop();
+      api.release();
+      await routing.settled();
+      expect((await store.explain(id))!.status).toBe('received');
+      expect((await store.unrouted(10)).map((e) => e.id)).toEqual([id]);
     } finally {
       api.behaviour.delete('clients.get:12');
       api.release();
