@@ -66,6 +66,11 @@ function printExplanation(e: Explanation, out: Out): void {
   for (const m of e.matched) out(`  rule ${m}: matched`);
   for (const s of e.skipped) out(`  rule ${s.rule}: skipped, ${s.reason}`);
   if (e.matched.length === 0 && !e.duplicateOf) out('  no rule took this event');
+  for (const x of e.enrichment ?? []) {
+    const what = `${x.object.replace('_', ' ')}${x.id ? ` #${x.id}` : ''}`;
+    const how = { fetched: 'fetched from the VCS CoreAPI', cached: 'from the cache', failed: 'not fetched, sent without it', skipped: 'not fetched' }[x.outcome];
+    out(`  enrichment ${what}: ${how}${x.reason ? `: ${x.reason}` : ''}`);
+  }
   for (const d of e.deliveryDetails) {
     out(`\n  delivery ${d.id} to ${d.destination} (${d.type}) from rule ${d.rule}: ${d.status}${d.nextAt ? `, next attempt ${time(d.nextAt)}` : ''}`);
     if (d.renderError) out(`    template failed, fallback sent: ${d.renderError}`);

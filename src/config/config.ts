@@ -1,6 +1,7 @@
 import type { ChannelKind, Sender } from '../channels/channel.ts';
 import type { Logic } from '../rules/condition.ts';
 import type { Template } from '../template/engine.ts';
+import type { EnrichTarget } from '../enrich/targets.ts';
 
 /** A named place messages go, with its validated settings. */
 export interface Destination {
@@ -8,6 +9,8 @@ export interface Destination {
   readonly type: string;
   readonly kind: ChannelKind<unknown, unknown>;
   readonly settings: unknown;
+  /** Objects fetched from the VCS CoreAPI for every message to this destination. */
+  readonly enrich?: readonly EnrichTarget[];
 }
 
 /** A rule's template parts for one channel type; parts left out use the event's default. */
@@ -23,6 +26,8 @@ export interface Rule {
   /** Per channel type. */
   readonly templates: ReadonlyMap<string, TemplateSet>;
   readonly continue: boolean;
+  /** Objects fetched from the VCS CoreAPI before its condition and templates run: its own and its destinations'. */
+  readonly enrich?: readonly EnrichTarget[];
 }
 
 /** A loaded, validated rules file. */

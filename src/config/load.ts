@@ -9,6 +9,7 @@ import type { Config, Destination, Rule, TemplateSet } from './config.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { substituteEnv } from './env.ts';
 import { Locator, type ConfigError, type Path } from './errors.ts';
+import { TARGETS, type EnrichTarget } from '../enrich/targets.ts';
 import { destinationHead, ruleSchema, rulesFileSalvage, rulesFileSchema, templateSource, type RuleSource, type RulesFile } from './schema.ts';
 import { check } from './zod-issues.ts';
 
@@ -69,7 +70,7 @@ class Loader {
     const destinations = this.destinations();
     const rules = this.file.rules.map((raw, i) => {
       const source = this.check(ruleSchema, raw, ['rules', i]);
-      return source && this.rule(source, i);
+      return source && this.rule(source, i, destinations);
     });
     this.checkTimeZone();
     if (this.errors.length > 0) return { ok: false, errors: this.errors };
@@ -108,14 +109,15 @@ class Loader {
         continue;
       }
       this.declaredTypes.set(name, head.type);
-      const { type: _type, ...rest } = head;
+      const { type: _type, enrich, ...rest } = head;
       const settings = this.check(kind.settings, substituteEnv(rest, this.options.env, this.unsetEnv), path);
-      if (settings !== undefined) out.set(name, { name, type: head.type, kind, settings });
+      const targets = enrich === undefined ? [] : [enrich].flat();
+      if (settings !== undefined) out.set(name, { name, type: head.type, kind, settings, ...(targets.length ? { enrich: targets } : {}) });
     }
     return out;
   }
 
-  private rule(source: RuleSource, index: number): Rule {
+  private rule(source: RuleSource, index: number, destinations: ReadonlyMap<string, Destination>): Rule {
     const path = ['rules', index];
     const events = [source.events].flat();
     events.forEach((e, i) => this.checkEvent(e, Array.isArray(source.events) ? [...path, 'events', i] : [...path, 'events']));
@@ -133,6 +135,7 @@ class Loader {
     }
     const types = new Set(to.map((d) => this.declaredTypes.get(d)).filter((t): t is string => t !== undefined));
     const templates = this.ruleTemplates(source, path, types);
+    const enrich = this.enrich(source, path, events, to, destinations);
     return {
       name: source.name,
       index,
@@ -141,7 +144,23 @@ class Loader {
       to,
       templates,
       continue: source.continue,
+      ...(enrich.length > 0 ? { enrich } : {}),
     };
+  }
+
+  /** The rule's own enrichment and its destinations'; each must be something its events can name. */
+  private enrich(source: RuleSource, path: Path, events: string[], to: string[], destinations: ReadonlyMap<string, Destination>): EnrichTarget[] {
+    const own = source.enrich === undefined ? [] : [source.enrich].flat();
+    const ids = [...this.known].filter((id) => events.some((e) => compilePattern(e)(id)));
+    own.forEach((target, i) => {
+      const spec = TARGETS[target];
+      if (ids.length > 0 && !ids.some((id) => spec.appliesTo(id))) {
+        const at = Array.isArray(source.enrich) ? [...path, 'enrich', i] : [...path, 'enrich'];
+        this.fail(at, `none of this rule's events names a ${spec.label}; ${target} enrichment is for ${spec.carriedBy}`);
+      }
+    });
+    const fromDestinations = to.flatMap((d) => destinations.get(d)?.enrich ?? []);
+    return [...new Set([...own, ...fromDestinations])];
   }
 
   private checkEvent(id: string, path: Path): void {

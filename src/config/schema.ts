@@ -1,9 +1,17 @@
 import { z } from 'zod';
+import { ENRICH_TARGETS } from '../enrich/targets.ts';
 
 /** A template: inline Handlebars source, or `{ file: templates/x.hbs }` relative to rules.yaml. */
 export const templateSource = z.union([z.string(), z.strictObject({ file: z.string().min(1) })]);
 
 const oneOrMany = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** `enrich: client` or `enrich: [client, rate_table]`: what to fetch from the VCS CoreAPI. */
+export const enrichSchema = z
+  // The list first: a mistake inside a list is then reported at its item.
+  .union([z.array(z.enum(ENRICH_TARGETS)), z.enum(ENRICH_TARGETS)])
+  .optional()
+  .describe('Objects to fetch from the VCS CoreAPI before conditions and templates run: client, rate_table.');
 
 export const ruleSchema = z.strictObject({
   name: z.string().min(1).describe('Shown in logs, `switchboard test` and `explain`.'),
@@ -18,9 +26,10 @@ export const ruleSchema = z.strictObject({
     .optional()
     .describe('Per channel type (slack, email, webhook), its template parts.'),
   continue: z.boolean().default(false).describe('Keep evaluating later rules after this one matched.'),
+  enrich: enrichSchema,
 });
 
-export const destinationHead = z.looseObject({ type: z.string() });
+export const destinationHead = z.looseObject({ type: z.string(), enrich: enrichSchema });
 
 /**
  * The file's outline. Partials, destinations and rules are validated one at a time by the loader,

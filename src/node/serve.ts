@@ -3,6 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { formatError } from '../config/errors.ts';
 import { Planner } from '../deliver/plan.ts';
 import { closeDestinations, connectDestinations } from '../deliver/senders.ts';
+import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { adminApi } from '../http/admin.ts';
 import { parseAllowList } from '../http/auth.ts';
 import { createApp } from '../http/app.ts';
@@ -24,8 +25,13 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   const log = createLogger(batchedStdout());
   const settings = readSettings(env);
   const allow = parseAllowList(env.SWITCHBOARD_ALLOW_CIDRS ?? '');
-  const startupErrors = [...(settings.ok ? [] : settings.errors), ...(allow.ok ? [] : [`SWITCHBOARD_ALLOW_CIDRS: ${allow.error}`])];
-  if (!settings.ok || !allow.ok) {
+  const enrichSettings = readEnrichSettings(env);
+  const startupErrors = [
+    ...(settings.ok ? [] : settings.errors),
+    ...(allow.ok ? [] : [`SWITCHBOARD_ALLOW_CIDRS: ${allow.error}`]),
+    ...(enrichSettings.ok ? [] : enrichSettings.errors),
+  ];
+  if (!settings.ok || !allow.ok || !enrichSettings.ok) {
     for (const e of startupErrors) console.error(`switchboard: ${e}`);
     return 1;
   }
@@ -47,7 +53,8 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     log,
     policy: { ...DEFAULT_POLICY, maxAgeMs: s.maxAgeMs },
   });
-  const routing = new RoutingStage(store, () => planner, { log, routed: () => dispatcher.notify() });
+  const enricher = createEnrichment(enrichSettings.value, config.rules, log);
+  const routing = new RoutingStage(store, () => planner, { log, routed: () => dispatcher.notify(), enricher });
   const intake = new DurableIntake(store, {
     idempotencyWindowMs: s.idempotencyWindowMs,
     committed: () => routing.notify(),

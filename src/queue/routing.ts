@@ -1,5 +1,7 @@
 import type { Plan, Planner } from '../deliver/plan.ts';
-import { parseEnvelope } from '../events/envelope.ts';
+import { enrichNeeds, type Enrichment, type EnrichmentSource } from '../enrich/enricher.ts';
+import type { EnrichTarget } from '../enrich/targets.ts';
+import { parseEnvelope, type VcsEvent } from '../events/envelope.ts';
 import type { Logger } from '../log.ts';
 import { WorkLoop } from './loop.ts';
 import type { Routing, Store, UnroutedEvent } from './store.ts';
@@ -11,29 +13,62 @@ export interface RoutingOptions {
   /** Events routed per step; the event loop serves requests between steps. */
   batchSize?: number;
   pollMs?: number;
+  /**
+   * Fetches what rules ask for (`enrich:`) from the VCS CoreAPI before their conditions run. Its
+   * wait is bounded by its timeout and it never fails an event: what it cannot fetch is left out.
+   */
+  enricher?: EnrichmentSource;
 }
 
 const EMPTY: Plan = { matched: [], skipped: [], deliveries: [] };
 
-/** Routes a stored event: its rules, conditions and messages. */
-export function routeStored(e: UnroutedEvent, planner: Planner, log: Logger): Routing {
+/**
+ * Routes a stored event: the enrichment its candidate rules ask for (known before any condition
+ * runs), then rules, conditions and messages. A promise only when it waits for the CoreAPI.
+ */
+export function routeStored(e: UnroutedEvent, planner: Planner, log: Logger, enricher?: EnrichmentSource): Routing | Promise<Routing> {
   const parsed = parseEnvelope(e.raw);
   // Validated before it was stored; a failure here means the stored text was changed.
   if (!parsed.ok) {
     log.error('stored event no longer parses; not routed', { event: e.id, error: parsed.error });
     return { id: e.id, receivedAt: e.receivedAt, plan: EMPTY };
   }
-  return { id: e.id, receivedAt: e.receivedAt, plan: planner.plan({ eventId: parsed.eventId, envelope: parsed.value }) };
+  const event = { eventId: parsed.eventId, envelope: parsed.value };
+  const needs = enrichNeeds(planner.router.candidates(parsed.eventId));
+  if (needs.size === 0 || !enricher) return { id: e.id, receivedAt: e.receivedAt, plan: planner.plan(event) };
+  return enrich(e.id, event, needs, enricher, log).then((enrichment) => ({
+    id: e.id,
+    receivedAt: e.receivedAt,
+    plan: planner.plan(event, enrichment?.context),
+    ...(enrichment && enrichment.record.length > 0 ? { enrichment: enrichment.record } : {}),
+  }));
+}
+
+async function enrich(id: string, event: { eventId: string; envelope: VcsEvent }, needs: Set<EnrichTarget>, enricher: EnrichmentSource, log: Logger): Promise<Enrichment | undefined> {
+  try {
+    return await enricher.enrich(event.eventId, event.envelope, needs);
+  } catch (e) {
+    // Enrichers do not throw; should one, the event still goes out, without the details.
+    log.error('enrichment failed unexpectedly; routing without it', { event: id, error: (e as Error).message });
+    return undefined;
+  }
 }
 
 /**
  * Routes committed events: rules, conditions and templates run here, after the 200, so that
  * answering VCS never waits for them. An event committed but not yet routed when the process dies
  * is routed after the restart.
+ *
+ * An event whose rules ask for enrichment waits for the CoreAPI (at most its timeout) on the side:
+ * the loop goes on routing everything else meanwhile, so a slow CoreAPI delays only what needs it.
  */
 export class RoutingStage {
   private readonly loop: WorkLoop;
   private readonly batchSize: number;
+  /** Events being enriched: routed when their enrichment settles, left alone by the loop until then. */
+  private readonly enriching = new Set<string>();
+  private readonly pending = new Set<Promise<void>>();
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -51,17 +86,53 @@ export class RoutingStage {
     this.loop.notify();
   }
 
+  /** Stops routing. Events still being enriched are not recorded: they are routed after the restart. */
   stop(): void {
+    this.stopped = true;
     this.loop.stop();
   }
 
+  /** Resolves when no event is waiting for enrichment (for tests, and runtimes that must keep work alive). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
   private async step(): Promise<number | undefined> {
-    const events = await this.store.unrouted(this.batchSize);
+    // The oldest unrouted events may be ones being enriched: ask for enough to fill a batch besides.
+    const rows = await this.store.unrouted(this.batchSize + this.enriching.size);
+    const events = rows.filter((e) => !this.enriching.has(e.id)).slice(0, this.batchSize);
     if (events.length === 0) return undefined;
     const planner = this.planner();
-    const routings = events.map((e) => routeStored(e, planner, this.options.log));
+    const ready: Routing[] = [];
+    const waiting: Array<{ id: string; routing: Promise<Routing> }> = [];
+    for (const e of events) {
+      const routing = routeStored(e, planner, this.options.log, this.options.enricher);
+      if (routing instanceof Promise) waiting.push({ id: e.id, routing });
+      else ready.push(routing);
+    }
+    if (waiting.length > 0) this.routeWhenEnriched(waiting);
+    await this.commit(ready);
+    return events.length === this.batchSize ? 0 : undefined;
+  }
+
+  /** Records a batch's enriched events together once all are enriched; the loop does not wait. */
+  private routeWhenEnriched(waiting: ReadonlyArray<{ id: string; routing: Promise<Routing> }>): void {
+    for (const w of waiting) this.enriching.add(w.id);
+    const done = Promise.all(waiting.map((w) => w.routing))
+      .then((routings) => (this.stopped ? undefined : this.commit(routings)))
+      .catch((e) => this.options.log.error('could not route enriched events; retrying', { error: (e as Error).message }))
+      .finally(() => {
+        for (const w of waiting) this.enriching.delete(w.id);
+        this.pending.delete(done);
+        // Routed now, or (after an error) unrouted again: either way the loop has work to look at.
+        if (!this.stopped) this.loop.notify();
+      });
+    this.pending.add(done);
+  }
+
+  private async commit(routings: readonly Routing[]): Promise<void> {
+    if (routings.length === 0) return;
     await this.store.route(routings, Date.now());
     if (routings.some((r) => r.plan.deliveries.length > 0)) this.options.routed();
-    return events.length === this.batchSize ? 0 : undefined;
   }
 }

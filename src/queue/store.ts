@@ -1,4 +1,5 @@
 import type { Plan } from '../deliver/plan.ts';
+import type { EnrichmentEntry } from '../enrich/enricher.ts';
 
 /**
  * The durable record of every received event and every delivery it produced. One interface, one
@@ -29,6 +30,8 @@ export interface Routing {
   readonly id: string;
   readonly receivedAt: number;
   readonly plan: Plan;
+  /** What was fetched from the VCS CoreAPI for it, and why anything was not. */
+  readonly enrichment?: readonly EnrichmentEntry[];
 }
 
 export interface AcceptOutcome {
@@ -91,6 +94,8 @@ export interface Explanation extends EventSummary {
   readonly matched: readonly string[];
   readonly skipped: ReadonlyArray<{ rule: string; reason: string }>;
   readonly deliveryDetails: readonly DeliveryDetail[];
+  /** Present when a rule asked for details from the VCS CoreAPI. */
+  readonly enrichment?: readonly EnrichmentEntry[];
 }
 
 export interface EventFilter {

@@ -52,7 +52,12 @@ const rateTables = line('Rate tables', 'data.rate_tables', '{{join data.rate_tab
 const importLines = [
   // The object is the import's queue item; nothing in data names it.
   line('Queue item', 'event.object_id', '#{{event.object_id}}'),
-  line('Rate table', 'data.rate_table_name', '{{data.rate_table_name}}{{#if data.rate_tables_id}} (#{{data.rate_tables_id}}){{/if}}'),
+  // Named by the payload, else by enrichment (`rate_table`, from the CoreAPI).
+  line(
+    'Rate table',
+    '(or data.rate_table_name rate_table.name)',
+    '{{default data.rate_table_name rate_table.name}}{{#if data.rate_tables_id}} (#{{data.rate_tables_id}}){{/if}}',
+  ),
   line('File', 'data.file_name'),
   line('Rates', 'data.rates', 'new {{default data.rates.new 0}}, increased {{default data.rates.increased 0}}, decreased {{default data.rates.decreased 0}}, unchanged {{default data.rates.unchanged 0}}'),
   line('Errors', 'data.errors', '{{join data.errors "; "}}'),
@@ -61,7 +66,7 @@ const customFields = line('Fields', 'data.custom_fields', '{{json data.custom_fi
 
 const DETAILS: Record<string, readonly DetailLine[]> = {
   'clients.create': [...clientLines.slice(0, 1), ...clientData],
-  'clients.update': [...clientLines.slice(0, 1), line('Changed', 'data', '{{json data}}')],
+  'clients.update': [...clientLines, line('Changed', 'data', '{{json data}}')],
   'clients.archive': clientLines,
   'clients.delete': clientLines.slice(0, 1),
   'clients.balance_zero': clientLines,
@@ -70,7 +75,11 @@ const DETAILS: Record<string, readonly DetailLine[]> = {
   'clients.accounts.create': accountLines,
   'clients.accounts.update': [...accountLines, line('Changed', 'data', '{{json data}}')],
   'clients.accounts.delete': accountLines.slice(0, 1),
-  'email_rates_manager.import': [...rateMail('mailbox'), line('Queue item', 'data.queue.id', '#{{data.queue.id}}{{#if data.queue.status}} ({{data.queue.status}}){{/if}}')],
+  'email_rates_manager.import': [
+    ...rateMail('mailbox'),
+    line('Queue item', 'data.queue.id', '#{{data.queue.id}}{{#if data.queue.status}} ({{data.queue.status}}){{/if}}'),
+    line('Rate table', 'rate_table.name', '{{rate_table.name}} (#{{rate_table.id}})'),
+  ],
   'email_rates_manager.rate_tables_no_match': rateMail('credentials'),
   'email_rates_manager.no_attachments': [...rateMail('credentials'), rateTables],
   'email_rates_manager.file_processing_error': [
@@ -83,10 +92,15 @@ const DETAILS: Record<string, readonly DetailLine[]> = {
 };
 for (const id of Object.keys(EVENTS)) if (id.startsWith('clients.subscriptions.')) DETAILS[id] = subscriptionLines;
 
+// When a rule asked for details from the CoreAPI and they could not be fetched, the message says so.
+const enrichmentNote = line('Note', 'enrichment.note');
+for (const id of Object.keys(DETAILS)) DETAILS[id] = [...DETAILS[id]!, enrichmentNote];
+
 // Unknown events (a newer VCS) still say what happened: their data's top-level fields.
 const UNKNOWN: readonly DetailLine[] = [
   line('Object', 'event.object_id'),
   line('Data', 'data', '{{json data}}'),
+  enrichmentNote,
 ];
 
 /** The headline and detail lines of the default message for an event id. */

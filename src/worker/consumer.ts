@@ -23,7 +23,7 @@ export async function enqueue(queue: Queue<WorkMessage>, messages: readonly Work
 async function route(cx: WorkerContext, eventId: string): Promise<void> {
   const event = await cx.store.unroutedEvent(eventId);
   if (!event) return;
-  const ids = await cx.store.route([routeStored(event, cx.planner, cx.log)], Date.now());
+  const ids = await cx.store.route([await routeStored(event, cx.planner, cx.log, cx.enricher)], Date.now());
   await enqueue(cx.env.DELIVERIES, ids.map((delivery) => ({ kind: 'deliver', delivery })));
 }
 

@@ -2,6 +2,8 @@ import { formatError } from '../config/errors.ts';
 import type { Config } from '../config/config.ts';
 import { flagSetting, readServiceSettings, type ServiceSettings } from '../config/service-settings.ts';
 import { Planner } from '../deliver/plan.ts';
+import type { EnrichmentSource } from '../enrich/enricher.ts';
+import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { connectDestinations, type Connection } from '../deliver/senders.ts';
 import { parseAllowList, type Cidr } from '../http/auth.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -15,6 +17,7 @@ export interface WorkerContext {
   readonly env: WorkerEnv;
   readonly config: Config;
   readonly planner: Planner;
+  readonly enricher: EnrichmentSource;
   readonly connections: ReadonlyMap<string, Connection>;
   readonly store: D1Store;
   readonly log: Logger;
@@ -33,14 +36,17 @@ export function createContext(bundle: RulesBundle, env: WorkerEnv): WorkerContex
   const settings = readServiceSettings(env, errors);
   const allow = parseAllowList(typeof env.SWITCHBOARD_ALLOW_CIDRS === 'string' ? env.SWITCHBOARD_ALLOW_CIDRS : '');
   if (!allow.ok) errors.push(`SWITCHBOARD_ALLOW_CIDRS: ${allow.error}`);
+  const enrich = readEnrichSettings(stringVars(env));
+  if (!enrich.ok) errors.push(...enrich.errors);
   const loaded = loadBundle(bundle, env, { slackFetch });
   if (!loaded.ok) errors.push(...loaded.errors.map(formatError));
-  if (errors.length > 0 || !loaded.ok || !allow.ok) return { errors };
+  if (errors.length > 0 || !loaded.ok || !allow.ok || !enrich.ok) return { errors };
   const log = createLogger();
   return {
     env,
     config: loaded.config,
     planner: new Planner(loaded.config, bundledCompiler(bundle.specs)),
+    enricher: createEnrichment(enrich.value, loaded.config.rules, log),
     connections: connectDestinations(loaded.config, stringVars(env), log),
     store: d1Store(env.DB),
     log,

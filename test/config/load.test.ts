@@ -71,7 +71,7 @@ describe('loadConfig: one mistake per file, with its exact position and message'
   it('an unknown key in a rule, and the required key it was meant to be', () => {
     expect(errorsOf('unknown-rule-key.yaml')).toEqual([
       `${DIR}/unknown-rule-key.yaml:4:5: rules[0].events: missing required key "events" (event ids or patterns such as "email_rates_manager.*")`,
-      `${DIR}/unknown-rule-key.yaml:5:5: rules[0].evnts: unknown key "evnts" (did you mean "events"?); expected one of: name, events, when, to, template, continue`,
+      `${DIR}/unknown-rule-key.yaml:5:5: rules[0].evnts: unknown key "evnts" (did you mean "events"?); expected one of: name, events, when, to, template, continue, enrich`,
     ]);
   });
 
@@ -193,7 +193,7 @@ describe('loadConfig: several mistakes at once', () => {
       at('10:11', 'destinations.finance.type: unknown destination type "emial" (did you mean "email"?); expected one of: slack, email, webhook'),
       at('13:5', 'destinations.hook.url: missing required key "url" (where to POST; use ${ENV_VAR} for URLs that carry a secret)'),
       at('15:5', 'rules[0].events: missing required key "events" (event ids or patterns such as "email_rates_manager.*")'),
-      at('16:5', 'rules[0].evnts: unknown key "evnts" (did you mean "events"?); expected one of: name, events, when, to, template, continue'),
+      at('16:5', 'rules[0].evnts: unknown key "evnts" (did you mean "events"?); expected one of: name, events, when, to, template, continue, enrich'),
       at('19:14', 'rules[1].events[0]: unknown event id "clients.alance_notzero" (did you mean "clients.balance_notzero"?); newer VCS events can be listed under extra_events'),
       // Unknown because `extra_event` above is misspelt.
       at('19:38', 'rules[1].events[1]: unknown event id "clients.teleport"; newer VCS events can be listed under extra_events'),

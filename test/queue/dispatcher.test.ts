@@ -110,7 +110,7 @@ describe('dispatcher', () => {
       { SMTP_URL: `smtp://127.0.0.1:${port}` },
     );
     const id = await post(7);
-    await waitForAsync('two failed attempts', async () => ((await store.explain(id))!.deliveryDetails[0]!.attempts.length >= 2 ? true : undefined));
+    await waitForAsync('two failed attempts', async () => (((await store.explain(id))!.deliveryDetails[0]?.attempts.length ?? 0) >= 2 ? true : undefined));
     expect((await store.explain(id))!.status).toBe('failed');
     const smtp = await startSmtpOn(port);
     await waitFor('the e-mail', () => smtp.received.length === 1);

@@ -8,7 +8,10 @@ export interface Recorded {
   body: string;
 }
 
-export type Handler = (req: Recorded) => { status?: number; headers?: Record<string, string>; body?: string };
+export type Answer = { status?: number; headers?: Record<string, string>; body?: string };
+
+/** Answers a request, at once or later (a promise: a slow server). */
+export type Handler = (req: Recorded) => Answer | Promise<Answer>;
 
 /** An HTTP server on 127.0.0.1 that records every request and answers through `handler`. */
 export async function startHttpServer(handler: Handler): Promise<{ url: string; requests: Recorded[]; server: Server; close(): Promise<void> }> {
@@ -16,10 +19,12 @@ export async function startHttpServer(handler: Handler): Promise<{ url: string; 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const rec = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       requests.push(rec);
-      const answer = handler(rec);
+      const answer = await handler(rec);
+      // The client may have given up (a timeout) while the answer was held back.
+      if (res.destroyed) return;
       res.writeHead(answer.status ?? 200, answer.headers ?? {});
       res.end(answer.body ?? '');
     });

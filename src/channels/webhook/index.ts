@@ -16,9 +16,12 @@ export interface WebhookMessage {
   body: unknown;
 }
 
-// The default body: the event as VCS sent it, plus a one-line summary for chat-style receivers.
+// The default body: the event as VCS sent it, plus a one-line summary for chat-style receivers, and
+// what enrichment fetched from the CoreAPI (or why it could not) when the rule asked for it.
 const DEFAULT_BODY =
-  '{"text": "{{__title}} (#{{event.object_id}}, {{date event.dt}})", "rule": "{{rule.name}}", "event": {{{json event}}}, "data": {{{json data}}} }';
+  '{"text": "{{__title}} (#{{event.object_id}}, {{date event.dt}})", "rule": "{{rule.name}}", "event": {{{json event}}}, "data": {{{json data}}}' +
+  '{{#if client}}, "client": {{{json client}}}{{/if}}{{#if rate_table}}, "rate_table": {{{json rate_table}}}{{/if}}' +
+  '{{#if enrichment.note}}, "enrichment_note": "{{enrichment.note}}"{{/if}} }';
 
 function httpSender(settings: WebhookSettings, fetchFn: typeof fetch): Sender<WebhookMessage> {
   return {

@@ -54,13 +54,13 @@ export function d1Store(db: D1Database): D1Store {
     async route(routings, now) {
       const statements: D1PreparedStatement[] = [];
       const inserts = new Set<number>();
-      for (const { id, receivedAt, plan } of routings) {
+      for (const { id, receivedAt, plan, enrichment } of routings) {
         for (const d of plan.deliveries) {
           inserts.add(statements.length);
           statements.push(stmt(SQL.insertDeliveryIfUnrouted, id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, receivedAt, now));
         }
         // Last: the inserts above test that the event is not yet routed.
-        statements.push(stmt(SQL.markRouted, now, planSummary(plan), id));
+        statements.push(stmt(SQL.markRouted, now, planSummary(plan), enrichment?.length ? JSON.stringify(enrichment) : null, id));
       }
       if (statements.length === 0) return [];
       const results = await db.batch(statements);

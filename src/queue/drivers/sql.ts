@@ -40,8 +40,8 @@ export const SQL = {
   insertAttempt: 'INSERT INTO attempts (delivery_id, at, ok, detail) VALUES (?, ?, ?, ?)',
   updateDelivery: 'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?',
   unrouted: 'SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at LIMIT ?',
-  markRouted: 'UPDATE events SET routed_at = ?, plan = ? WHERE id = ? AND routed_at IS NULL',
-  event: `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n
+  markRouted: 'UPDATE events SET routed_at = ?, plan = ?, enrichment = ? WHERE id = ? AND routed_at IS NULL',
+  event: `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, e.enrichment, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n
     FROM events e LEFT JOIN deliveries d ON d.event_id = e.id WHERE e.id = ? GROUP BY e.id`,
   deliveriesOf: 'SELECT * FROM deliveries WHERE event_id = ? ORDER BY id',
   attemptsOf: 'SELECT at, ok, detail FROM attempts WHERE delivery_id = ? ORDER BY at, rowid',
@@ -81,7 +81,7 @@ export interface SummaryRow {
   n: number;
 }
 
-export type EventRow = SummaryRow & { payload: string; duplicate_of: string | null; plan: string | null };
+export type EventRow = SummaryRow & { payload: string; duplicate_of: string | null; plan: string | null; enrichment: string | null };
 
 export interface DeliveryRow {
   id: number;
@@ -141,6 +141,7 @@ export function explanation(row: EventRow, deliveries: readonly DeliveryRow[], a
     ...summary(row),
     payload: JSON.parse(row.payload),
     ...(row.duplicate_of ? { duplicateOf: row.duplicate_of } : {}),
+    ...(row.enrichment ? { enrichment: JSON.parse(row.enrichment) as Explanation['enrichment'] } : {}),
     matched: plan.matched,
     skipped: plan.skipped,
     deliveryDetails: deliveries.map(

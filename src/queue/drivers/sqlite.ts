@@ -23,15 +23,17 @@ export interface SqliteOptions {
 function migrate(db: Database.Database, migrations: readonly Migration[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS d1_migrations (
     id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`);
-  const applied = new Set(db.prepare<[], string>('SELECT name FROM d1_migrations').pluck().all());
+  const applied = db.prepare<[], string>('SELECT name FROM d1_migrations').pluck();
   const record = db.prepare('INSERT INTO d1_migrations (name) VALUES (?)');
-  for (const m of [...migrations].sort((x, y) => x.name.localeCompare(y.name))) {
-    if (applied.has(m.name)) continue;
-    db.transaction(() => {
+  // IMMEDIATE: the server and a CLI command may open the file at the same moment; one applies.
+  db.transaction(() => {
+    const done = new Set(applied.all());
+    for (const m of [...migrations].sort((x, y) => x.name.localeCompare(y.name))) {
+      if (done.has(m.name)) continue;
       db.exec(m.sql);
       record.run(m.name);
-    })();
-  }
+    }
+  }).immediate();
 }
 
 /** The store on an embedded SQLite file (WAL): one writer, this process; readers may be CLI commands. */
@@ -87,8 +89,8 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
 
   const routeTx = db.transaction((routings: readonly Routing[], now: number): number[] => {
     const ids: number[] = [];
-    for (const { id, receivedAt, plan } of routings) {
-      q.markRouted.run(now, planSummary(plan), id);
+    for (const { id, receivedAt, plan, enrichment } of routings) {
+      q.markRouted.run(now, planSummary(plan), enrichment?.length ? JSON.stringify(enrichment) : null, id);
       // The maximum age counts from arrival: routing late does not buy a delivery more time.
       for (const d of plan.deliveries) {
         ids.push(Number(q.insertDelivery.run(id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, receivedAt, now).lastInsertRowid));
