@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
+
+export interface WorkerProcess {
+  url: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port: wrangler dev wants one named, and cannot report one it picked. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));
+  const { port } = srv.address() as { port: number };
+  await new Promise((done) => srv.close(done));
+  return port;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  // Its own process group, so that stopping it also stops workerd, which wrangler starts.
+  return spawn(WRANGLER, args, { cwd: ROOT, env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+}
+
+/**
+ * The Worker in the real workerd runtime, as `npm run dev:worker` runs it: `wrangler dev` on
+ * 127.0.0.1 with local D1 (migrated first) and local queues, in a fresh state folder. `vars` are
+ * the Worker's variables and secrets.
+ */
+export async function startWorker(vars: Record<string, string>): Promise<WorkerProcess> {
+  const state = mkdtempSync(join(tmpdir(), 'switchboard-worker-'));
+  const envFile = join(state, 'vars.env');
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'));
+
+  let out = '';
+  const migrate = run(['d1', 'migrations', 'apply', 'switchboard', '--local', '--persist-to', state], {});
+  migrate.stdout!.on('data', (d: Buffer) => (out += d));
+  migrate.stderr!.on('data', (d: Buffer) => (out += d));
+  const code = await new Promise<number | null>((done) => migrate.on('exit', done));
+  if (code !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${out}`);
+
+  const port = await freePort();
+  const child = run(['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--env-file', envFile, '--show-interactive-dev-session=false'], {});
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (out += d));
+  const exited = new Promise<void>((done) => child.on('exit', () => done()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM');
+    await exited;
+  };
+  await waitFor('wrangler dev to be ready', () => {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${out}`);
+    return /Ready on http/.test(out) || undefined;
+  }, 90_000).catch(async (e: Error) => {
+    await stop();
+    throw new Error(`${e.message}; its output:\n${out}`);
+  });
+  return { url: `http://127.0.0.1:${port}`, output: () => out, stop };
+}

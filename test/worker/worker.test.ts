@@ -1,0 +1,188 @@
+/**
+ * The Workers build in the real workerd runtime (wrangler dev on 127.0.0.1, local D1 and queues),
+ * with the shipped rules.yaml, against a real SMTP server, a Slack API stand-in and a webhook sink.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServer } from '../support/http-server.ts';
+import { startServer, type ServerProcess } from '../support/server-process.ts';
+import { startSlackApi, type SlackAnswer } from '../support/slack-api.ts';
+import { startSmtp } from '../support/smtp.ts';
+import { waitFor, waitForAsync } from '../support/wait.ts';
+import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
+
+const FIXTURES = new URL('../fixtures/events/', import.meta.url);
+const fixture = (id: string) => readFileSync(new URL(`${id}.json`, FIXTURES), 'utf8');
+const ALL = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+const TOKEN = 'worker-secret-token';
+const ADMIN = 'worker-admin-token';
+const RATE_FAILURES = ['email_rates_manager.rate_tables_no_match', 'email_rates_manager.no_attachments', 'email_rates_manager.file_processing_error', 'importd.process_failed'];
+const PROVISIONING = ALL.filter((id) => id.startsWith('clients.accounts.') || id.startsWith('clients.subscriptions.'));
+const FINANCE = ['clients.balance_zero', 'clients.balance_notzero'];
+
+/** A rate-import failure no earlier test posted (a repeat would be a duplicate). */
+function freshFailure(objectId: number): string {
+  const payload = JSON.parse(fixture('email_rates_manager.no_attachments'));
+  payload.event.object_id = objectId;
+  return JSON.stringify(payload);
+}
+
+describe('the Worker with the shipped rules.yaml', () => {
+  let slack: Awaited<ReturnType<typeof startSlackApi>>;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let hook: Awaited<ReturnType<typeof startHttpServer>>;
+  let worker: WorkerProcess;
+  /** How the Slack stand-in answers the next posts; tests set it. */
+  let slackAnswer: (n: number) => SlackAnswer | undefined = () => undefined;
+  const slackTimes: number[] = [];
+
+  const vars = () => ({
+    SWITCHBOARD_TOKEN: TOKEN,
+    SWITCHBOARD_ADMIN_TOKEN: ADMIN,
+    SLACK_BOT_TOKEN: 'xoxb-worker',
+    SLACK_API_URL: slack.url,
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'Switchboard <switchboard@billing.example>',
+    FINANCE_EMAIL: 'finance@carrier.example',
+    SLACK_RATE_DESK_CHANNEL: '#rate-desk',
+    PROVISIONING_WEBHOOK_URL: `${hook.url}/provisioning`,
+    PROVISIONING_WEBHOOK_TOKEN: 'hook-secret',
+  });
+
+  beforeAll(async () => {
+    [slack, smtp, hook] = await Promise.all([
+      startSlackApi((_post, n) => {
+        slackTimes.push(Date.now());
+        return slackAnswer(n);
+      }),
+      startSmtp(),
+      startHttpServer(() => ({ status: 204 })),
+    ]);
+    worker = await startWorker(vars());
+  }, 120_000);
+  afterAll(async () => {
+    await worker?.stop();
+    await Promise.all([slack?.close(), smtp?.close(), hook?.close()]);
+  });
+
+  const post = (body: string, path = `/hooks/vcs?token=${TOKEN}`) => fetch(`${worker.url}${path}`, { method: 'POST', body });
+  const admin = async <T>(path: string, method = 'GET'): Promise<T> =>
+    (await (await fetch(`${worker.url}/api${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } })).json()) as T;
+  type Explained = { status: string; deliveries: number; matched: string[]; deliveryDetails: Array<{ status: string; lastError?: string; attempts: Array<{ ok: boolean; detail: string }> }> };
+  const settled = (id: string, want: (e: Explained) => boolean, timeoutMs = 30_000) =>
+    waitForAsync(`event ${id} on the Worker`, async () => {
+      const { event } = await admin<{ event: Explained }>(`/events/${id}`);
+      return want(event) ? event : undefined;
+    }, timeoutMs);
+
+  it('answers /healthz, and refuses a wrong token, malformed JSON and an oversized body as on Node', async () => {
+    expect(await (await fetch(`${worker.url}/healthz`)).json()).toEqual({ ok: true, runtime: 'workers', rules: 5 });
+    const noToken = await post(fixture('clients.create'), '/hooks/vcs');
+    expect([noToken.status, await noToken.json()]).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
+    const bad = await post('{"event": ', `/hooks/vcs/${TOKEN}`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^body is not valid JSON: /);
+    const big = await post(`{"pad":"${'x'.repeat(1024 * 1024)}"}`);
+    expect(big.status).toBe(413);
+  });
+
+  it('acknowledges all 22 events after storing them and delivers exactly what the rules say', async () => {
+    const acks = await Promise.all(
+      ALL.map(async (id) => {
+        const res = await post(fixture(id));
+        expect(res.status, id).toBe(200);
+        return [id, (await res.json()) as { id: string; events_id: string }] as const;
+      }),
+    );
+    await waitFor('4 Slack messages', () => slack.posts.length >= 4, 30_000);
+    await waitFor('2 e-mails', () => smtp.received.length >= 2, 30_000);
+    await waitFor('8 webhook calls', () => hook.requests.length >= 8, 30_000);
+
+    expect(slack.posts).toHaveLength(4);
+    expect(slack.posts.every((p) => p.channel === '#rate-desk' && p.token === 'xoxb-worker' && p.text.startsWith(':rotating_light: *Rate import failed*'))).toBe(true);
+    const zero = smtp.received.find((m) => m.mail.subject === 'Balance reached zero: client #12')!;
+    expect(zero.to).toEqual(['finance@carrier.example']);
+    expect(zero.mail.text).toContain('The balance of client #12 reached zero at 2022-01-24 17:44:47 EET.');
+    expect(smtp.received.some((m) => m.mail.subject === '[VCS] Client balance recovered above zero')).toBe(true);
+    const bodies = hook.requests.map((r) => JSON.parse(r.body) as { event: { events_id: string } });
+    expect(bodies.map((b) => b.event.events_id).sort()).toEqual([...PROVISIONING].sort());
+    expect(hook.requests.every((r) => r.headers.authorization === 'Bearer hook-secret')).toBe(true);
+
+    for (const [id, ack] of acks) {
+      const taken = RATE_FAILURES.includes(id) || PROVISIONING.includes(id) || FINANCE.includes(id);
+      const event = await settled(ack.id, (e) => e.status === (taken ? 'delivered' : 'unrouted'));
+      expect(event.deliveries, id).toBe(taken ? 1 : 0);
+    }
+  }, 90_000);
+
+  it('recognises the same payload posted twice and delivers it once', async () => {
+    const before = slack.posts.length;
+    const first = (await (await post(freshFailure(7001))).json()) as { id: string };
+    const again = (await (await post(freshFailure(7001))).json()) as { id: string; duplicate?: boolean };
+    expect(again.duplicate).toBe(true);
+    await settled(first.id, (e) => e.status === 'delivered');
+    expect((await admin<{ event: Explained }>(`/events/${again.id}`)).event.status).toBe('duplicate');
+    expect(slack.posts.length - before).toBe(1);
+  });
+
+  it('waits as long as Slack\'s Retry-After says, then delivers', async () => {
+    let limited = false;
+    slackAnswer = () => {
+      if (limited) return undefined;
+      limited = true;
+      return { status: 429, headers: { 'retry-after': '2' }, body: { ok: false, error: 'ratelimited' } };
+    };
+    const start = slackTimes.length;
+    const ack = (await (await post(freshFailure(7002))).json()) as { id: string };
+    const event = await settled(ack.id, (e) => e.status === 'delivered');
+    slackAnswer = () => undefined;
+    const [first, retried] = slackTimes.slice(start);
+    expect(retried! - first!).toBeGreaterThanOrEqual(2_000);
+    expect(event.deliveryDetails[0]!.attempts.map((a) => a.ok)).toEqual([false, true]);
+    expect(event.deliveryDetails[0]!.attempts[0]!.detail).toContain('ratelimited');
+  });
+
+  it('puts a delivery Slack refuses for good in the dead letters, with the reason, and replays it', async () => {
+    slackAnswer = () => ({ body: { ok: false, error: 'channel_not_found' } });
+    const ack = (await (await post(freshFailure(7003))).json()) as { id: string };
+    const dead = await settled(ack.id, (e) => e.status === 'dead');
+    expect(dead.deliveryDetails[0]!.lastError).toBe('Slack error: channel_not_found');
+    expect((await admin<{ events: Array<{ id: string }> }>('/events?status=dead')).events.map((e) => e.id)).toContain(ack.id);
+
+    slackAnswer = () => undefined;
+    expect(await admin(`/events/${ack.id}/replay`, 'POST')).toEqual({ ok: true, requeued: 1 });
+    await settled(ack.id, (e) => e.status === 'delivered');
+  });
+});
+
+describe('templates on both runtimes', () => {
+  let worker: WorkerProcess;
+  let node: ServerProcess;
+  const env = { SWITCHBOARD_ADMIN_TOKEN: ADMIN, FINANCE_EMAIL: 'finance@carrier.example', SLACK_RATE_DESK_CHANNEL: '#rate-desk', PROVISIONING_WEBHOOK_URL: 'http://127.0.0.1:9/provisioning' };
+
+  beforeAll(async () => {
+    [worker, node] = await Promise.all([startWorker(env), startServer(env)]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([worker?.stop(), node?.stop()]);
+  });
+
+  it('renders every event\'s messages byte for byte the same on Node and in workerd', async () => {
+    const render = async (url: string, body: string) =>
+      (await fetch(`${url}/api/test`, { method: 'POST', body, headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    // Each event, and each with empty data so that every default message is rendered too.
+    const payloads = ALL.flatMap((id) => {
+      const p = JSON.parse(fixture(id));
+      return [JSON.stringify(p), JSON.stringify({ ...p, event: { ...p.event, events_id: id }, data: {} })];
+    });
+    payloads.push(JSON.stringify({ event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.some_new_event', object_id: 1 }, data: { x: '<&>' } }));
+    let compared = 0;
+    for (const body of payloads) {
+      const [fromNode, fromWorker] = await Promise.all([render(node.url, body), render(worker.url, body)]);
+      expect(fromNode).toMatch(/^\{"ok":true/);
+      expect(fromWorker, body).toBe(fromNode);
+      compared += (JSON.parse(fromNode) as { deliveries: unknown[] }).deliveries.length;
+    }
+    expect(compared).toBeGreaterThanOrEqual(28);
+  });
+});
