@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoreApi, type CoreApiStandIn } from '../support/coreapi.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi, type SlackAnswer } from '../support/slack-api.ts';
@@ -31,6 +32,7 @@ describe('the Worker with the shipped rules.yaml', () => {
   let slack: Awaited<ReturnType<typeof startSlackApi>>;
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let hook: Awaited<ReturnType<typeof startHttpServer>>;
+  let api: CoreApiStandIn;
   let worker: WorkerProcess;
   /** How the Slack stand-in answers the next posts; tests set it. */
   let slackAnswer: (n: number) => SlackAnswer | undefined = () => undefined;
@@ -47,6 +49,8 @@ describe('the Worker with the shipped rules.yaml', () => {
     SLACK_RATE_DESK_CHANNEL: '#rate-desk',
     PROVISIONING_WEBHOOK_URL: `${hook.url}/provisioning`,
     PROVISIONING_WEBHOOK_TOKEN: 'hook-secret',
+    VCS_API_URL: api.url,
+    VCS_API_KEY: 'vcs-key',
   });
 
   beforeAll(async () => {
@@ -58,11 +62,13 @@ describe('the Worker with the shipped rules.yaml', () => {
       startSmtp(),
       startHttpServer(() => ({ status: 204 })),
     ]);
+    api = await startCoreApi('vcs-key');
+    api.objects.set('clients.get:12', { id: 12, name: 'ACME Telecom', balance: -3.5, credit: 500, currency: 'USD', status: 'active' });
     worker = await startWorker(vars());
   }, 120_000);
   afterAll(async () => {
     await worker?.stop();
-    await Promise.all([slack?.close(), smtp?.close(), hook?.close()]);
+    await Promise.all([slack?.close(), smtp?.close(), hook?.close(), api?.close()]);
   });
 
   const post = (body: string, path = `/hooks/vcs?token=${TOKEN}`) => fetch(`${worker.url}${path}`, { method: 'POST', body });
@@ -100,10 +106,13 @@ describe('the Worker with the shipped rules.yaml', () => {
 
     expect(slack.posts).toHaveLength(4);
     expect(slack.posts.every((p) => p.channel === '#rate-desk' && p.token === 'xoxb-worker' && p.text.startsWith(':rotating_light: *Rate import failed*'))).toBe(true);
-    const zero = smtp.received.find((m) => m.mail.subject === 'Balance reached zero: client #12')!;
+    // Enriched from the CoreAPI stand-in, as on Node.
+    const zero = smtp.received.find((m) => m.mail.subject === 'Balance reached zero: client #12 ACME Telecom')!;
     expect(zero.to).toEqual(['finance@carrier.example']);
-    expect(zero.mail.text).toContain('The balance of client #12 reached zero at 2022-01-24 17:44:47 EET.');
-    expect(smtp.received.some((m) => m.mail.subject === '[VCS] Client balance recovered above zero')).toBe(true);
+    expect(zero.mail.text).toContain('The balance of client #12 (ACME Telecom) reached zero at 2022-01-24 17:44:47 EET.');
+    expect(zero.mail.text).toContain('Balance:      -3.50 USD\nCredit limit: 500.00 USD');
+    expect(api.calls.filter((c) => c.method === 'clients.get' && c.id === 12).every((c) => c.apiKey === 'vcs-key')).toBe(true);
+    expect(smtp.received.some((m) => m.mail.subject?.startsWith('[VCS] Client balance recovered above zero'))).toBe(true);
     const bodies = hook.requests.map((r) => JSON.parse(r.body) as { event: { events_id: string } });
     expect(bodies.map((b) => b.event.events_id).sort()).toEqual([...PROVISIONING].sort());
     expect(hook.requests.every((r) => r.headers.authorization === 'Bearer hook-secret')).toBe(true);
@@ -111,6 +120,7 @@ describe('the Worker with the shipped rules.yaml', () => {
     for (const [id, ack] of acks) {
       const taken = RATE_FAILURES.includes(id) || PROVISIONING.includes(id) || FINANCE.includes(id);
       const event = await settled(ack.id, (e) => e.status === (taken ? 'delivered' : 'unrouted'));
+      expect(event.deliveryDetails.every((d) => d.status === 'delivered'), id).toBe(true);
       expect(event.deliveries, id).toBe(taken ? 1 : 0);
     }
   }, 90_000);
