@@ -14,7 +14,7 @@ describe('switchboard check', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       'test/fixtures/rules/two-mistakes.yaml:5:13: rules[0].events: unknown event id "clients.alance_notzero" (did you mean "clients.balance_notzero"?); newer VCS events can be listed under extra_events',
       'test/fixtures/rules/two-mistakes.yaml:6:9: rules[0].to: undefined destination "financ" (did you mean "finance"?)',
-      '2 error(s) in test/fixtures/rules/two-mistakes.yaml',
+      '2 errors in test/fixtures/rules/two-mistakes.yaml',
     ]);
   });
 });
