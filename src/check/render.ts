@@ -54,11 +54,12 @@ export function renderSamples(config: Config, renderer: MessageRenderer, samples
   return { problems: [...problems.values()], messages };
 }
 
-/** A rule's own template part, else its template for the type, else the rule. */
+/** A rule's own template part (its only one when none is named), else its template for the type, else the rule. */
 function partPath(rule: Rule, type: string, part?: string): Path {
   const own = rule.templates.get(type);
   if (!own || own.size === 0) return ['rules', rule.index];
-  return part !== undefined && own.has(part) ? ['rules', rule.index, 'template', type, part] : ['rules', rule.index, 'template', type];
+  const named = part ?? (own.size === 1 ? [...own.keys()][0] : undefined);
+  return named !== undefined && own.has(named) ? ['rules', rule.index, 'template', type, named] : ['rules', rule.index, 'template', type];
 }
 
 function slackLimits(rule: Rule, parts: Record<string, string>, sample: Sample, add: (s: 'warning', p: Path, t: string, x: Sample, m: (s: string) => string) => void): void {
