@@ -3,7 +3,7 @@ import { sampleFrom, type Sample } from '../check/samples.ts';
 import { formatError, type ConfigError } from '../config/errors.ts';
 import { readRulesFile } from '../node/rules-file.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
-import { EXIT, type Out } from './exit.ts';
+import { counted, EXIT, type Out } from './exit.ts';
 import { readPayloads } from './payloads.ts';
 
 export interface CheckOptions {
@@ -57,8 +57,6 @@ export function check(file: string, options: CheckOptions = {}, out: Out = conso
 export function formatWarning(f: ConfigError): string {
   return `${f.file}:${f.line}:${f.col}: warning: ${f.path ? `${f.path}: ` : ''}${f.message}`;
 }
-
-const counted = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 function ownSamples(paths: readonly string[]): { ok: true; samples: Sample[] } | { ok: false; code: number; error: string } {
   const samples: Sample[] = [];

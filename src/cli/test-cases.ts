@@ -11,7 +11,7 @@ import { Planner } from '../deliver/plan.ts';
 import { parseEnvelope, type VcsEvent } from '../events/envelope.ts';
 import { SAMPLE_IDS, samplePayload } from '../events/samples.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
-import { EXIT, type Out } from './exit.ts';
+import { counted, EXIT, type Out } from './exit.ts';
 import { loadRules, printRule } from './test.ts';
 
 const names = z.array(z.string().min(1));
@@ -35,8 +35,8 @@ const caseSchema = z
   })
   .refine((c) => (c.event === undefined) !== (c.payload === undefined), { message: 'a case needs either "event" (a built-in sample) or "payload", not both' });
 
-/** A test-cases file: payloads and what the rules must do with them. */
-export const casesFileSchema = z.strictObject({ cases: z.array(caseSchema).min(1).describe('The cases, run in order.') });
+/** A test-cases file: payloads and what the rules must do with them. Cases are checked one by one, to report every mistake. */
+export const casesFileSchema = z.strictObject({ cases: z.array(z.unknown()).min(1).describe('The cases, run in order.') });
 
 type Case = z.output<typeof caseSchema>;
 
@@ -73,7 +73,7 @@ export function runCases(casesFile: string, rulesFile: string, options: { json?:
   const read = readCases(casesFile, source, config);
   if (!read.ok) {
     for (const e of read.errors) err(formatError(e));
-    err(`${read.errors.length} error(s) in ${casesFile}`);
+    err(`${counted(read.errors.length, 'error')} in ${casesFile}`);
     return EXIT.problems;
   }
   const planner = new Planner(config, compileTemplate);
@@ -83,7 +83,7 @@ export function runCases(casesFile: string, rulesFile: string, options: { json?:
     out(JSON.stringify({ file: casesFile, ok: failed === 0, passed: results.length - failed, failed, cases: results.map(caseJson) }, null, 2));
   } else {
     for (const r of results) printResult(r, casesFile, out);
-    out(`${results.length} cases: ${results.length - failed} passed, ${failed} failed`);
+    out(`${counted(results.length, 'case')}: ${results.length - failed} passed, ${failed} failed`);
   }
   return failed > 0 ? EXIT.problems : EXIT.ok;
 }
@@ -95,11 +95,12 @@ function readCases(file: string, source: string, config: Config): { ok: true; ca
   if (doc.errors.length > 0) return { ok: false, errors: doc.errors.map((e) => at.at(e.pos[0], `YAML syntax: ${e.message.split('\n')[0]}`)) };
   const errors: ConfigError[] = [];
   const parsed = check(casesFileSchema, doc.toJS() ?? {}, [], at, errors);
-  if (!parsed) return { ok: false, errors };
   const rules = config.rules.map((r) => r.name);
   const destinations = [...config.destinations.keys()];
-  const cases = parsed.cases.map((c, i): Ready | undefined => {
+  const cases = (parsed?.cases ?? []).map((raw, i): Ready | undefined => {
     const path = ['cases', i];
+    const c = check(caseSchema, raw, path, at, errors);
+    if (!c) return undefined;
     const unknown = (list: string[] | undefined, known: string[], what: string, key: string) =>
       list?.forEach((n, j) => known.includes(n) || errors.push(at.error([...path, 'expect', key, j], `no ${what} is named "${n}"${didYouMean(n, known)}`)));
     unknown(c.expect.rules, rules, 'rule', 'rules');
@@ -114,7 +115,8 @@ function readCases(file: string, source: string, config: Config): { ok: true; ca
     const line = at.error(path, '').line;
     return { name: c.name ?? `case ${i + 1} (${ok.eventId})`, line, envelope: ok.value, eventId: ok.eventId, expect: c.expect };
   });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, cases: cases as Ready[] };
+  if (errors.length > 0) return { ok: false, errors: errors.sort((a, b) => a.line - b.line || a.col - b.col) };
+  return { ok: true, cases: cases as Ready[] };
 }
 
 /** The case's payload: a sample or a file or inline, with `data` merged in. */

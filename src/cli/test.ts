@@ -5,7 +5,7 @@ import { Planner } from '../deliver/plan.ts';
 import { loadRulesFile } from '../node/rules-file.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
 import { formatFalsePart } from '../rules/explain.ts';
-import { EXIT, type Out } from './exit.ts';
+import { counted, EXIT, type Out } from './exit.ts';
 import { readPayloads, type Payload } from './payloads.ts';
 
 /** A payload's result: its trial, or why it could not be tried. */
@@ -49,7 +49,7 @@ export function loadRules(rulesFile: string, err: Out): Config | undefined {
   const loaded = loadRulesFile(rulesFile);
   if (loaded.ok) return loaded.config;
   for (const e of loaded.errors) err(formatError(e));
-  err(`${loaded.errors.length} error(s) in ${rulesFile}`);
+  err(`${counted(loaded.errors.length, 'error')} in ${rulesFile}`);
   return undefined;
 }
 

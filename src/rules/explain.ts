@@ -55,7 +55,7 @@ function show(logic: unknown, nested = false): string {
   let text: string;
   if (name === 'var') {
     const [v, fallback] = args;
-    return typeof v === 'string' || typeof v === 'number' ? `${v === '' ? 'the payload' : v}${fallback !== undefined ? ` ?? ${show(fallback)}` : ''}` : `var(${show(v)})`;
+    return typeof v === 'string' || typeof v === 'number' ? `${v === '' ? 'var("")' : v}${fallback !== undefined ? ` ?? ${show(fallback)}` : ''}` : `var(${show(v)})`;
   } else if (INFIX.has(name) && args.length === 2) text = `${show(args[0], true)} ${name} ${show(args[1], true)}`;
   else if ((name === '<' || name === '<=') && args.length === 3) text = args.map((a) => show(a, true)).join(` ${name} `);
   else if ((name === 'and' || name === 'or') && args.length > 0) text = args.map((a) => show(a, true)).join(` ${name} `);
