@@ -60,7 +60,7 @@ const HELPERS: ReadonlySet<string> = (() => {
 class Linter {
   private readonly findings: Finding[] = [];
   private readonly at: Locator;
-  private readonly raw: Record<string, any>;
+  private readonly raw: Record<string, unknown>;
   private readonly samples = new Map<string, Sample[]>();
   private readonly router: Router;
   private readonly partials = new Map<string, ParsedTemplate & { ref: NonNullable<TemplateRef> }>();
@@ -71,7 +71,7 @@ class Linter {
     const lines = new LineCounter();
     const doc = parseDocument(input.source, { lineCounter: lines });
     this.at = new Locator(input.config.file, doc, lines, input.source);
-    this.raw = (doc.toJS() ?? {}) as Record<string, any>;
+    this.raw = (doc.toJS() ?? {}) as Record<string, unknown>;
     this.router = new Router(input.config);
     for (const s of [...builtInSamples(), ...(input.samples ?? [])]) this.samples.set(s.eventId, [...(this.samples.get(s.eventId) ?? []), s]);
     for (const id of input.config.knownEvents) if (!this.samples.has(id)) this.samples.set(id, [placeholderSample(id)]);
@@ -204,7 +204,13 @@ class Linter {
     };
     walk(this.raw.destinations, ['destinations']);
     for (const dest of config.destinations.values()) {
-      const connection = dest.kind.connect(dest.settings, env);
+      let connection: ReturnType<typeof dest.kind.connect>;
+      try {
+        connection = dest.kind.connect(dest.settings, env);
+      } catch (e) {
+        this.add('warning', this.at.error(['destinations', dest.name], `cannot be connected with this environment: ${(e as Error).message}`));
+        continue;
+      }
       if ('missing' in connection) {
         this.add('warning', this.at.error(['destinations', dest.name], `no credentials (${connection.missing}): its messages would be logged, not sent`));
       } else void connection.close?.();

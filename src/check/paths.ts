@@ -50,3 +50,18 @@ function child(v: unknown, part: string): { value: unknown } | { keys: readonly 
   if (typeof v === 'string' && part === 'length') return { value: v.length };
   return { keys: [] };
 }
+
+/** Keeps the sample values in which `parts` is truthy (or falsy), as {{#if}} and {{else}} see them; unknown ones stay. */
+export function whereTruthy(values: readonly unknown[], parts: readonly string[], truthy: boolean): unknown[] {
+  return values.filter((v) => {
+    let value: unknown = v;
+    for (const part of parts) {
+      const step = child(value, part);
+      if (step === ANY) return true;
+      if (!('value' in step)) return !truthy;
+      value = step.value;
+    }
+    const isTruthy = Array.isArray(value) ? value.length > 0 : Boolean(value);
+    return isTruthy === truthy;
+  });
+}

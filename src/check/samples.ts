@@ -40,12 +40,15 @@ const MAY_HAVE: Record<string, (data: Record<string, unknown>) => Record<string,
 
 const dataOf = (id: string) => (EVENTS[id]!.sample as { data: Record<string, unknown> }).data;
 
+/** What CoreAPI enrichment may add beside `event` and `data`: not in any sample, so not checked. */
+export const ENRICHMENT_ROOTS: readonly string[] = ['client', 'rate_table', 'enrichment'];
+
 /**
  * What a sample says a template or condition can read: `{event, data}`, with `data` as wide as
- * the event may carry, and unknown for events the catalog has no sample of. `client` (added by
- * enrichment when it is configured) is not checked.
+ * the event may carry, and unknown for events the catalog has no sample of; what enrichment adds
+ * is not checked.
  */
 export function shapeOf(sample: Sample): Record<string, unknown> {
   const data = sample.placeholder ? ANY : (MAY_HAVE[sample.eventId]?.(sample.envelope.data) ?? sample.envelope.data);
-  return { event: sample.envelope.event, data, client: ANY };
+  return { event: sample.envelope.event, data, ...Object.fromEntries(ENRICHMENT_ROOTS.map((r) => [r, ANY])) };
 }

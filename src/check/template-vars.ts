@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
 import { closest } from '../config/did-you-mean.ts';
-import { ANY, resolvePath } from './paths.ts';
+import { ANY, resolvePath, whereTruthy } from './paths.ts';
 
 type AST = hbs.AST.Program;
 type Node = hbs.AST.Node;
@@ -46,6 +46,9 @@ interface Scope {
 }
 
 const SAME_CONTEXT = new Set(['if', 'unless', 'log']);
+// `{{#if data.error}}`, `{{default data.credentials data.mailbox}}`: a template shared by several
+// events tests for, or falls back to, fields that only some of them have, maybe none of this rule's.
+const ALTERNATIVES = new Set(['if', 'unless', 'with', 'each', 'default', 'or']);
 const MAX_PARTIAL_DEPTH = 10;
 
 /**
@@ -89,8 +92,9 @@ export class TemplateChecker {
       case 'BlockStatement': {
         const block = node as hbs.AST.BlockStatement;
         this.call(block as unknown as Call, scope);
-        this.program(block.program, this.inner(block, scope));
-        this.program(block.inverse, scope);
+        const [then, otherwise] = this.branches(block, scope);
+        this.program(block.program, this.inner(block, then));
+        this.program(block.inverse, otherwise);
         break;
       }
       case 'PartialStatement':
@@ -106,18 +110,21 @@ export class TemplateChecker {
   /** A mustache or a block's opening: a helper call with its arguments, or a variable. */
   private call(node: Call, scope: Scope): void {
     const hasArgs = node.params.length > 0 || (node.hash?.pairs.length ?? 0) > 0;
+    let helper: string | undefined;
     if (node.path.type === 'PathExpression') {
       const path = node.path as Path;
       if (hasArgs || this.isHelper(path)) {
         if (!this.isHelper(path)) this.report('helper', path, closest(path.original, this.helpers));
+        else helper = path.parts[0];
       } else this.variable(path, scope);
     } else if (node.path.type === 'SubExpression') this.expression(node.path, scope);
-    for (const p of node.params) this.expression(p, scope);
+    const lenient = helper !== undefined && ALTERNATIVES.has(helper);
+    for (const p of node.params) this.expression(p, scope, lenient);
     for (const pair of node.hash?.pairs ?? []) this.expression(pair.value, scope);
   }
 
-  private expression(node: Node, scope: Scope): void {
-    if (node.type === 'PathExpression') this.variable(node as Path, scope);
+  private expression(node: Node, scope: Scope, lenient = false): void {
+    if (node.type === 'PathExpression') this.variable(node as Path, scope, lenient);
     else if (node.type === 'SubExpression') this.call(node as unknown as Call, scope);
   }
 
@@ -154,14 +161,34 @@ export class TemplateChecker {
     return { values: s.values, parts: path.parts };
   }
 
-  private variable(path: Path, scope: Scope): void {
+  /** `lenient`: a test or an alternative, reported only when it looks like a misspelling of a field that exists. */
+  private variable(path: Path, scope: Scope, lenient = false): void {
     const target = this.target(path, scope);
     if (!target || target.parts.length === 0) return;
     const r = resolvePath(target.values, target.parts);
-    if (r.kind !== 'missing') return;
+    if (r.kind !== 'missing' || (lenient && !r.suggestion)) return;
     const written = target.parts.join('.');
     const prefix = path.original.endsWith(written) ? path.original.slice(0, path.original.length - written.length) : '';
     this.report('variable', path, r.suggestion && prefix + r.suggestion.join('.'));
+  }
+
+  /**
+   * The samples each branch of {{#if path}} / {{#unless path}} renders for: inside
+   * `{{#if data.error}}`, only events that have an error. Other blocks: all of them.
+   */
+  private branches(block: hbs.AST.BlockStatement, scope: Scope): [Scope, Scope] {
+    const name = block.path.type === 'PathExpression' && this.isHelper(block.path) ? block.path.parts[0] : undefined;
+    const [test] = block.params;
+    if ((name !== 'if' && name !== 'unless') || block.params.length !== 1 || test?.type !== 'PathExpression') return [scope, scope];
+    const path = test as Path;
+    if (path.data || path.depth > 0 || /^(this|\.)/.test(path.original) || this.isBlockParam(path.parts[0], scope)) return [scope, scope];
+    const when = (truthy: boolean): Scope => ({ ...scope, values: whereTruthy(scope.values, path.parts, truthy === (name === 'if')) });
+    return [when(true), when(false)];
+  }
+
+  private isBlockParam(name: string | undefined, scope: Scope): boolean {
+    for (let b: Scope | undefined = scope; b && name !== undefined; b = b.parent) if (b.params?.has(name)) return true;
+    return false;
   }
 
   /** The context inside a block: an item of {{#each}}, the value of {{#with}}, or unknown. */

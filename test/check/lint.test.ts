@@ -17,11 +17,12 @@ function run(name: string, options: CheckOptions = {}) {
 const findings = (name: string, options: CheckOptions = {}) => run(name, options).err.slice(0, -1);
 
 describe('switchboard check: templates against a sample of each event their rule takes', () => {
-  it('a misspelt variable, with the field it most likely means, at its place in the YAML', () => {
+  it('a misspelt variable, with the field it most likely means, at its place in the YAML; a test for a field the event lacks only when misspelt', () => {
     expect(run('unknown-variable.yaml').err).toEqual([
-      `${DIR}/unknown-variable.yaml:10:29: rules[0].template.slack.text: unknown variable "data.nmae" (did you mean "data.name"?): not in the sample of clients.create`,
-      `${DIR}/unknown-variable.yaml:10:87: rules[0].template.slack.text: unknown variable "data.curency" (did you mean "data.currency"?): not in the sample of clients.create`,
-      `2 errors in ${DIR}/unknown-variable.yaml`,
+      `${DIR}/unknown-variable.yaml:11:29: rules[0].template.slack.text: unknown variable "data.nmae" (did you mean "data.name"?): not in the sample of clients.create`,
+      `${DIR}/unknown-variable.yaml:11:87: rules[0].template.slack.text: unknown variable "data.curency" (did you mean "data.currency"?): not in the sample of clients.create`,
+      `${DIR}/unknown-variable.yaml:11:162: rules[0].template.slack.text: unknown variable "data.statsu" (did you mean "data.status"?): not in the sample of clients.create`,
+      `3 errors in ${DIR}/unknown-variable.yaml`,
     ]);
   });
 
@@ -65,7 +66,7 @@ describe('switchboard check: templates against a sample of each event their rule
     ]);
   });
 
-  it('no false alarms: each, with, sections, block params, ../, @root, lookup, partials, enrichment, update events, per-item conditions; default messages for every event on every channel', () => {
+  it('no false alarms: each, with, sections, block params, ../, @root, lookup, partials, enrichment, update events, per-item conditions, tests and fallbacks for fields only other events have; default messages for every event on every channel', () => {
     const r = run('every-event.yaml');
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
@@ -92,6 +93,15 @@ describe('switchboard check: warnings', () => {
       `${DIR}/unset-env.yaml:5:10: warning: destinations.hook.url: environment variable HOOK_URL is not set (the value becomes empty)`,
       `${DIR}/unset-env.yaml:6:31: warning: destinations.hook.headers.Authorization: environment variable HOOK_TOKEN is not set (the value becomes empty)`,
       `${DIR}/unset-env.yaml:7:9: warning: destinations.desk: no credentials (SLACK_BOT_TOKEN is not set): its messages would be logged, not sent`,
+    ]);
+  });
+
+  it('a destination the environment cannot connect', () => {
+    expect(run('unset-env.yaml', { env: { ...CREDENTIALS, HOOK_URL: 'http://127.0.0.1:9/', HOOK_TOKEN: 't', SLACK_BOT_TOKEN: '' } }).err).toEqual([
+      `${DIR}/unset-env.yaml:7:9: warning: destinations.desk: no credentials (SLACK_BOT_TOKEN is not set): its messages would be logged, not sent`,
+    ]);
+    expect(run('every-event.yaml', { env: { ...CREDENTIALS, SMTP_URL: 'mail.example.com' } }).err).toEqual([
+      `${DIR}/every-event.yaml:6:12: warning: destinations.finance: cannot be connected with this environment: Cannot create property 'mailer' on string 'mail.example.com'`,
     ]);
   });
 
