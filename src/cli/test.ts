@@ -19,6 +19,10 @@ type Result = { source: string } & ({ ok: true; trial: Trial } | { ok: false; er
 export function testPayloads(args: readonly string[], rulesFile: string, options: { json?: boolean } = {}, out: Out = console.log, err: Out = console.error): number {
   const payloads: Payload[] = [];
   for (const arg of args) {
+    if (/\.ya?ml$/.test(arg)) {
+      err(`${arg}: payloads are JSON; to run a test-cases file, use --cases ${arg}`);
+      return EXIT.usage;
+    }
     const read = readPayloads(arg, { samples: true });
     if (!read.ok) {
       err(read.error);

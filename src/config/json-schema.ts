@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChannelKind } from '../channels/channel.ts';
 import { EVENT_ALIASES, EVENT_IDS } from '../events/catalog.ts';
-import { ruleSchema, rulesFileSchema, templateSource } from './schema.ts';
+import { destinationHead, ruleSchema, rulesFileSchema, templateSource } from './schema.ts';
 
 type Kinds = ReadonlyMap<string, ChannelKind<unknown, unknown>>;
 
@@ -46,11 +46,11 @@ function eventId(): z.ZodType {
   ]);
 }
 
-/** One object per channel type, told apart by `type`; each with that channel's own settings. */
+/** One object per channel type, told apart by `type`: the keys every destination has, and that channel's own settings. */
 function destination(kinds: Kinds): z.ZodType {
   const options = [...kinds.values()].map((kind) => {
     const settings = kind.settings instanceof z.ZodObject ? (kind.settings.shape as z.ZodRawShape) : {};
-    return z.strictObject({ type: z.literal(kind.type).describe(`A ${kind.type} destination.`), ...settings });
+    return z.strictObject({ ...destinationHead.shape, type: z.literal(kind.type).describe(`A ${kind.type} destination.`), ...settings });
   });
   return options.length === 1 ? options[0]! : z.union(options as unknown as [z.ZodType, z.ZodType]);
 }

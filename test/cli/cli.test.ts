@@ -29,14 +29,15 @@ describe('switchboard check', () => {
 
 describe('usage errors exit 2', () => {
   it('an unknown option, an unknown command, a missing argument', async () => {
-    const runs = await Promise.all([['check', '--bogus'], ['frobnicate'], ['test'], ['samples', 'clients.balance'], ['test', 'no-such-payload.json']].map((a) => runCli(a)));
-    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+    const runs = await Promise.all([['check', '--bogus'], ['frobnicate'], ['test'], ['samples', 'clients.balance'], ['test', 'no-such-payload.json'], ['test', 'rules.test.yaml']].map((a) => runCli(a)));
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2]);
     expect(runs.map((r) => r.stderr.split('\n')[0])).toEqual([
       "switchboard: Unknown option '--bogus'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--bogus\"",
       'switchboard: unknown command "frobnicate"',
       'switchboard: test needs a payload file, a folder of them or an event id',
       'unknown event id "clients.balance"; `switchboard samples` lists them',
       'no-such-payload.json: no such file or folder',
+      'rules.test.yaml: payloads are JSON; to run a test-cases file, use --cases rules.test.yaml',
     ]);
   });
 });
