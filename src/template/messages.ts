@@ -35,7 +35,7 @@ export class MessageRenderer {
 
   render(rule: Rule, destination: Destination, eventId: string, context: Record<string, unknown>): Rendered {
     const parts = this.renderParts(rule, destination, eventId, context);
-    if (!parts.ok) return parts;
+    if (!parts.ok) return { ok: false, error: parts.error };
     try {
       return { ok: true, message: destination.kind.build(parts.parts, destination.settings) };
     } catch (e) {
