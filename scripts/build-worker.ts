@@ -4,12 +4,12 @@
  * entry, build/worker.ts, with the rules, their template files and every template precompiled:
  * Workers cannot compile templates at run time.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { channelKinds } from '../src/channels/index.ts';
 import { check } from '../src/cli/check.ts';
-import { loadRulesFile } from '../src/node/rules-file.ts';
+import { readRulesFile } from '../src/node/rules-file.ts';
 import { compileTemplate, precompileTemplate } from '../src/node/template-compiler.ts';
 import { MessageRenderer } from '../src/template/messages.ts';
 
@@ -19,7 +19,7 @@ const out = join(ROOT, 'build', 'worker.ts');
 
 const code = check(rulesFile);
 if (code !== 0) {
-  console.error('switchboard: not building the Worker until rules.yaml is valid');
+  console.error(`switchboard: not building the Worker until ${rulesFile} is valid`);
   process.exit(code);
 }
 
@@ -29,7 +29,7 @@ const recording = (source: string) => {
   if (!specs.has(source)) specs.set(source, precompileTemplate(source));
   return compileTemplate(source);
 };
-const loaded = loadRulesFile(rulesFile, process.env, { compile: recording, onRead: (name, text) => (files[name] = text) });
+const { result: loaded, source } = readRulesFile(rulesFile, process.env, { compile: recording, onRead: (name, text) => (files[name] = text) });
 if (!loaded.ok) process.exit(1);
 
 // Every default message the Worker may render: each channel, each known event (extra_events too),
@@ -48,7 +48,7 @@ import { createWorker } from '../src/worker/worker.ts';
 
 export default createWorker({
   file: ${JSON.stringify(rulesFile)},
-  source: ${JSON.stringify(readFileSync(rulesFile, 'utf8'))},
+  source: ${JSON.stringify(source)},
   files: ${JSON.stringify(files)},
   specs: {
 ${entries}

@@ -1,66 +1,120 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runServer } from '../node/serve.ts';
 import { check } from './check.ts';
+import { EXIT } from './exit.ts';
 import { explain, listEvents, purgeDead, replay } from './operators.ts';
-import { testPayload } from './test.ts';
+import { samples } from './samples.ts';
+import { testPayloads } from './test.ts';
+import { runCases } from './test-cases.ts';
 
-const USAGE = `usage: switchboard <command>
+const USAGE = `usage: switchboard <command> [options]
 
-  serve                      receive VCS events and deliver them (PORT, HOST, RULES_FILE)
-  check [rules.yaml]         validate a rules file; exit 1 with every error
-  test <payload.json>        show which rules match a payload and the messages; sends nothing
-                             [--rules rules.yaml]
+  serve                      receive VCS events and deliver them (PORT, HOST, RULES_FILE);
+                             rules.yaml and its templates are reloaded when they change
+  check [rules.yaml]         validate a rules file, render every template against a sample of
+                             each event its rule takes, list unset environment variables
+                             [--samples file|folder]... more payloads to check templates against
+                             [--strict] warnings count as problems   [--json]
+  test <payload.json | folder | events_id>...
+                             which rules take each payload and why (the false part of each
+                             condition), and the messages; sends nothing   [--json]
+  test --cases cases.yaml    run test cases (payload → expected rules and destinations)
+                             [--rules rules.yaml]   [--json]
+  samples [events_id]        the 22 event ids, or the built-in sample payload of one
   events [--status S] [--since 6h] [--limit N] [--json]
                              received events, newest first; S is delivered, pending, failed,
                              dead, unrouted or duplicate
   explain <id> [--json]      why an event was or was not sent: rules, messages, every attempt
   replay <id> | --dead       send an event's failed or dead deliveries again, or every dead one
   purge --dead               forget dead deliveries
+
+exit codes: 0 ok, 1 problems found, 2 usage error
 `;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const json = { type: 'boolean' } as const;
+const rules = { type: 'string' } as const;
+
+/** The options each command takes; anything else is a usage error. */
+const OPTIONS: Record<string, Options> = {
+  serve: {},
+  check: { rules, json, strict: { type: 'boolean' }, samples: { type: 'string', multiple: true } },
+  test: { rules, json, cases: { type: 'string' } },
+  samples: {},
+  events: { status: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, json },
+  explain: { json },
+  replay: { dead: { type: 'boolean' } },
+  purge: { dead: { type: 'boolean' } },
+};
+
+type Values = { [key: string]: string | boolean | string[] | undefined };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      rules: { type: 'string' },
-      status: { type: 'string' },
-      since: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-      dead: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const rulesFile = values.rules ?? process.env.RULES_FILE ?? 'rules.yaml';
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const options = OPTIONS[command];
+  if (!options) return usage(`unknown command "${command}"`);
+  // A reader that goes away (`switchboard samples | head -1`) ends the command quietly; the server
+  // keeps its own behaviour.
+  if (command !== 'serve') exitQuietlyOnClosedPipe();
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } }));
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const rulesFile = (values.rules as string | undefined) ?? process.env.RULES_FILE ?? 'rules.yaml';
+  const str = (name: string) => values[name] as string | undefined;
   switch (command) {
     case 'serve':
       return (await runServer()) ?? -1;
     case 'check':
-      return check(positionals[0] ?? rulesFile);
+      if (positionals.length > 1) return usage('check takes one rules file');
+      return check(positionals[0] ?? rulesFile, { json: values.json === true, strict: values.strict === true, samples: (values.samples as string[] | undefined) ?? [] });
     case 'test':
-      if (!positionals[0]) break;
-      return testPayload(positionals[0], rulesFile);
+      if (str('cases') !== undefined) {
+        if (positionals.length > 0) return usage('test takes payloads or --cases, not both');
+        return runCases(str('cases')!, rulesFile, { json: values.json === true });
+      }
+      if (positionals.length === 0) return usage('test needs a payload file, a folder of them or an event id');
+      return testPayloads(positionals, rulesFile, { json: values.json === true });
+    case 'samples':
+      if (positionals.length > 1) return usage('samples takes at most one event id');
+      return samples(positionals[0]);
     case 'events':
-      return listEvents(values);
+      return listEvents(values as { status?: string; since?: string; limit?: string; json?: boolean });
     case 'explain':
-      if (!positionals[0]) break;
-      return explain(positionals[0], values.json ?? false);
+      if (!positionals[0]) return usage('explain needs an event id');
+      return explain(positionals[0], values.json === true);
     case 'replay':
-      return replay(positionals[0], values.dead ?? false);
+      return replay(positionals[0], values.dead === true);
     case 'purge':
-      if (!values.dead) break;
+      if (!values.dead) return usage('purge needs --dead');
       return purgeDead();
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return 0;
   }
-  console.error(USAGE);
-  return 2;
+  return usage(`unknown command "${command}"`);
+}
+
+function usage(problem: string): number {
+  console.error(`switchboard: ${problem}\nRun "switchboard help" for the commands and their options.`);
+  return EXIT.usage;
+}
+
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(process.exitCode ?? EXIT.ok);
+    });
+  }
 }
 
 main(process.argv.slice(2)).then(
@@ -70,6 +124,6 @@ main(process.argv.slice(2)).then(
   },
   (e) => {
     console.error(`switchboard: ${(e as Error).message}`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.problems;
   },
 );

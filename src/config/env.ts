@@ -27,3 +27,8 @@ export function substituteEnv(
   }
   return value;
 }
+
+/** The variables a string refers to; `fallback` is set for `${NAME:-default}`. */
+export function envReferences(text: string): Array<{ name: string; fallback?: string }> {
+  return [...text.matchAll(REF)].filter((m) => !m[1]).map((m) => ({ name: m[2]!, ...(m[3] !== undefined ? { fallback: m[3] } : {}) }));
+}

@@ -29,6 +29,8 @@ export class Locator {
     private readonly file: string,
     private readonly doc: Document,
     private readonly lines: LineCounter,
+    /** The document's text, for positions inside a scalar (see `errorAtText`). */
+    private readonly source?: string,
   ) {}
 
   /** An error at `path`; `atKey` points at a mapping key (an unknown key) rather than its value. */
@@ -36,7 +38,32 @@ export class Locator {
     return { file: this.file, ...this.position(path, atKey), path: formatPath(path), message };
   }
 
+  /**
+   * An error at the `occurrence`-th appearance of `text` inside the scalar at `path` (a variable in
+   * an inline template); at the scalar itself when the text cannot be found there (YAML escapes).
+   */
+  errorAtText(path: Path, text: string, occurrence: number, message: string): ConfigError {
+    const node = this.nodeAt(path, false);
+    if (this.source !== undefined && isScalar(node) && node.range) {
+      const [start, end] = node.range;
+      let at = start - 1;
+      for (let n = 0; n <= occurrence && at !== -1; n++) at = this.source.indexOf(text, at + 1);
+      if (at !== -1 && at + text.length <= end) {
+        return { file: this.file, ...this.lines.linePos(at), path: formatPath(path), message };
+      }
+    }
+    return this.error(path, message);
+  }
+
   private position(path: Path, atKey: boolean): { line: number; col: number } {
+    const node = this.nodeAt(path, atKey);
+    const offset = isNode(node) && node.range ? node.range[0] : 0;
+    const { line, col } = this.lines.linePos(offset);
+    return { line, col };
+  }
+
+  /** The deepest node of `path` that exists. */
+  private nodeAt(path: Path, atKey: boolean): unknown {
     let node: unknown = this.doc.contents;
     for (let i = 0; i < path.length; i++) {
       const key = path[i];
@@ -50,9 +77,7 @@ export class Locator {
         node = next;
       } else break;
     }
-    const offset = isNode(node) && node.range ? node.range[0] : 0;
-    const { line, col } = this.lines.linePos(offset);
-    return { line, col };
+    return node;
   }
 
   /** Offset-based position, for YAML syntax errors. */

@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ChannelKind } from '../channels/channel.ts';
-import { EVENT_ALIASES, EVENT_IDS } from '../events/catalog.ts';
+import { canonicalEventId, EVENT_ALIASES, EVENT_IDS } from '../events/catalog.ts';
 import { checkLogic, OPERATOR_NAMES, type Logic } from '../rules/condition.ts';
 import { compilePattern, isPattern } from '../rules/pattern.ts';
 import { Template, type TemplateCompiler } from '../template/engine.ts';
@@ -139,7 +139,8 @@ class Loader {
     return {
       name: source.name,
       index,
-      events,
+      // Events are routed by their current id: a rule naming the old spelling must take them too.
+      events: events.map(canonicalEventId),
       ...(source.when !== undefined ? { when: source.when as Logic } : {}),
       to,
       templates,

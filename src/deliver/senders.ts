@@ -1,16 +1,29 @@
 import type { Sender } from '../channels/channel.ts';
-import type { Config } from '../config/config.ts';
+import type { Config, Destination } from '../config/config.ts';
 import type { Logger } from '../log.ts';
 
 export type Connection = { sender: Sender<unknown> } | { missing: string };
 
+/** A configuration's connections, which a reloaded configuration may keep. */
+export interface Connected {
+  readonly config: Config;
+  readonly connections: ReadonlyMap<string, Connection>;
+}
+
 /**
  * Connects every destination once. A destination without credentials is reported here, at start-up,
- * and its messages are logged instead of sent.
+ * and its messages are logged instead of sent. With `previous` (a reload), a destination whose type
+ * and settings did not change keeps its connection.
  */
-export function connectDestinations(config: Config, env: Readonly<Record<string, string | undefined>>, log: Logger): Map<string, Connection> {
+export function connectDestinations(config: Config, env: Readonly<Record<string, string | undefined>>, log: Logger, previous?: Connected): Map<string, Connection> {
   const out = new Map<string, Connection>();
   for (const dest of config.destinations.values()) {
+    const before = previous?.config.destinations.get(dest.name);
+    const kept = before && sameDestination(before, dest) ? previous!.connections.get(dest.name) : undefined;
+    if (kept) {
+      out.set(dest.name, kept);
+      continue;
+    }
     const result = dest.kind.connect(dest.settings, env);
     if ('missing' in result) {
       log.warn(`destination "${dest.name}" (${dest.type}) has no credentials: ${result.missing}; its messages will be logged, not sent`);
@@ -24,7 +37,9 @@ export function connectDestinations(config: Config, env: Readonly<Record<string,
   return out;
 }
 
+const sameDestination = (a: Destination, b: Destination) => a.type === b.type && JSON.stringify(a.settings) === JSON.stringify(b.settings);
+
 /** Closes what connected senders hold open (SMTP pools). */
-export async function closeDestinations(connections: Map<string, Connection>): Promise<void> {
+export async function closeDestinations(connections: ReadonlyMap<string, Connection>): Promise<void> {
   await Promise.all([...connections.values()].map((c) => ('sender' in c ? c.sender.close?.() : undefined)));
 }

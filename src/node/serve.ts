@@ -1,8 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { formatError } from '../config/errors.ts';
-import { Planner } from '../deliver/plan.ts';
-import { closeDestinations, connectDestinations } from '../deliver/senders.ts';
 import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { adminApi } from '../http/admin.ts';
 import { parseAllowList } from '../http/auth.ts';
@@ -13,10 +10,9 @@ import { DurableIntake } from '../queue/intake.ts';
 import { RoutingStage } from '../queue/routing.ts';
 import { DEFAULT_POLICY } from '../queue/policy.ts';
 import { openStore } from './open-store.ts';
-import { loadRulesFile } from './rules-file.ts';
+import { LiveConfig } from './live-config.ts';
 import { readSettings } from './settings.ts';
 import { batchedStdout } from './stdout-lines.ts';
-import { compileTemplate } from './template-compiler.ts';
 
 const HOUR = 3_600_000;
 
@@ -36,25 +32,25 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     return 1;
   }
   const s = settings.value;
-  const loaded = loadRulesFile(s.rulesFile, env);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(formatError(e));
-    console.error(`switchboard: ${loaded.errors.length} error(s) in ${s.rulesFile}; not starting`);
+  const live = LiveConfig.start(s.rulesFile, { env, log });
+  if ('errors' in live) {
+    for (const e of live.errors) console.error(e);
+    console.error(`switchboard: ${live.errors.length} error(s) in ${s.rulesFile}; not starting`);
     return 1;
   }
-  const config = loaded.config;
-  log.info(`loaded ${config.rules.length} rules and ${config.destinations.size} destinations`, { file: config.file });
+  const { config, version } = live.current;
+  log.info(`loaded ${config.rules.length} rules and ${config.destinations.size} destinations`, { file: config.file, version });
 
   const store = openStore(s);
   log.info('outbox ready', { file: s.dbFile, fsync: s.fsync });
-  const planner = new Planner(config, compileTemplate);
-  const connections = connectDestinations(config, env, log);
-  const dispatcher = new Dispatcher(store, () => ({ destinations: config.destinations, connections }), {
+  // Read through `live` at each use: a reload swaps the configuration under them.
+  const dispatcher = new Dispatcher(store, () => ({ destinations: live.current.config.destinations, connections: live.current.connections }), {
     log,
     policy: { ...DEFAULT_POLICY, maxAgeMs: s.maxAgeMs },
   });
+  // What to fetch is read from the current rules for each event; the client and its cache stay.
   const enricher = createEnrichment(enrichSettings.value, config.rules, log);
-  const routing = new RoutingStage(store, () => planner, { log, routed: () => dispatcher.notify(), enricher });
+  const routing = new RoutingStage(store, () => live.current.planner, { log, routed: () => dispatcher.notify(), enricher });
   const intake = new DurableIntake(store, {
     idempotencyWindowMs: s.idempotencyWindowMs,
     committed: () => routing.notify(),
@@ -69,8 +65,8 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     clientIp: (c) => getConnInfo(c).remote.address,
     maxBodyBytes: s.maxBodyBytes,
     echo: env.SWITCHBOARD_ECHO === '1' || env.SWITCHBOARD_ECHO === 'true',
-    ...(env.SWITCHBOARD_ADMIN_TOKEN ? { admin: adminApi({ store, token: env.SWITCHBOARD_ADMIN_TOKEN, replayed: () => dispatcher.notify(), planner: () => planner }) } : {}),
-    health: () => ({ rules: config.rules.length }),
+    ...(env.SWITCHBOARD_ADMIN_TOKEN ? { admin: adminApi({ store, token: env.SWITCHBOARD_ADMIN_TOKEN, replayed: () => dispatcher.notify(), planner: () => live.current.planner }) } : {}),
+    health: () => ({ rules: live.current.config.rules.length, ...live.health() }),
   });
 
   const server: ServerType = await new Promise((ready) => {
@@ -82,6 +78,14 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   // Events and deliveries left by an earlier run (a crash, a restart) go out now.
   routing.notify();
   dispatcher.notify();
+
+  // Rules and templates are applied when they change; SIGHUP reloads on demand (where watching
+  // files does not work, e.g. some network file systems).
+  live.applied = () => dispatcher.notify(); // deliveries due to destinations the last configuration lacked
+  if (env.SWITCHBOARD_WATCH !== '0') live.watch();
+  process.on('SIGHUP', () => {
+    if (live.reload() === 'unchanged') log.info('SIGHUP received: the rules and templates have not changed');
+  });
 
   const prune = async () => {
     const n = await store.prune(Date.now() - s.retentionMs);
@@ -100,7 +104,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     await new Promise<void>((done) => server.close(() => done()));
     routing.stop();
     await dispatcher.stop();
-    await closeDestinations(connections);
+    await live.close();
     await store.close();
     log.info('stopped');
     process.exit(0);

@@ -4,6 +4,9 @@ import { render, Template, type TemplateCompiler } from './engine.ts';
 
 export type Rendered = { ok: true; message: unknown } | { ok: false; error: string };
 
+/** Rendered template parts; `own` tells a rule's own part from an event's default. */
+export type RenderedParts = { ok: true; parts: Record<string, string> } | { ok: false; error: string; part: string; own: boolean };
+
 /**
  * Renders a rule's message for a destination: the rule's template parts where it has them, the
  * event's default message for the others.
@@ -31,23 +34,34 @@ export class MessageRenderer {
   }
 
   render(rule: Rule, destination: Destination, eventId: string, context: Record<string, unknown>): Rendered {
+    const parts = this.renderParts(rule, destination, eventId, context);
+    if (!parts.ok) return { ok: false, error: parts.error };
+    try {
+      return { ok: true, message: destination.kind.build(parts.parts, destination.settings) };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  }
+
+  /** Each template part rendered, before the channel builds its message; on failure, the part that failed. */
+  renderParts(rule: Rule, destination: Destination, eventId: string, context: Record<string, unknown>): RenderedParts {
     const { kind, type } = destination;
     const own = rule.templates.get(type);
     const parts = mergeParts(this.defaultParts(type, eventId, kind), own, kind.partGroups ?? []);
     const rendered: Record<string, string> = {};
     const ctx = { ...context, rule: { name: rule.name }, destination: { name: destination.name, type } };
-    try {
-      for (const [part, template] of parts) {
+    for (const [part, template] of parts) {
+      try {
         rendered[part] = render(template, ctx, {
           escape: kind.parts[part]!.escape,
           partials: this.config.partials,
           timeZone: this.config.timeZone,
         });
+      } catch (e) {
+        return { ok: false, error: (e as Error).message, part, own: own?.get(part) === template };
       }
-      return { ok: true, message: kind.build(rendered, destination.settings) };
-    } catch (e) {
-      return { ok: false, error: (e as Error).message };
     }
+    return { ok: true, parts: rendered };
   }
 }
 

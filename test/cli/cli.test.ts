@@ -1,11 +1,13 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/server-process.ts';
 
 describe('switchboard check', () => {
-  it('accepts the shipped rules.yaml', async () => {
+  it('accepts the shipped rules.yaml: exit 0, its warnings, and the version the server will report', async () => {
     const r = await runCli(['check', 'rules.yaml']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('rules.yaml: OK (5 rules, 3 destinations)');
+    expect(r.stdout).toMatch(/^rules\.yaml: OK \(5 rules, 3 destinations\) with 4 warnings; 15 sample messages rendered; version [0-9a-f]{12}\n$/);
+    expect(r.stderr).toContain('rules.yaml:25:10: warning: destinations.provisioning_hook.url: environment variable PROVISIONING_WEBHOOK_URL is not set (the value becomes empty)');
   });
 
   it('exits 1 with every error', async () => {
@@ -14,8 +16,53 @@ describe('switchboard check', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       'test/fixtures/rules/two-mistakes.yaml:5:13: rules[0].events: unknown event id "clients.alance_notzero" (did you mean "clients.balance_notzero"?); newer VCS events can be listed under extra_events',
       'test/fixtures/rules/two-mistakes.yaml:6:9: rules[0].to: undefined destination "financ" (did you mean "finance"?)',
-      '2 error(s) in test/fixtures/rules/two-mistakes.yaml',
+      '2 errors in test/fixtures/rules/two-mistakes.yaml',
     ]);
+  });
+
+  it('--strict: warnings fail too', async () => {
+    const r = await runCli(['check', '--strict', 'rules.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('0 errors and 4 warnings in rules.yaml (--strict)');
+  });
+});
+
+describe('usage errors exit 2', () => {
+  it('an unknown option, an unknown command, a missing argument', async () => {
+    const runs = await Promise.all([['check', '--bogus'], ['frobnicate'], ['test'], ['samples', 'clients.balance'], ['test', 'no-such-payload.json'], ['test', 'rules.test.yaml']].map((a) => runCli(a)));
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(runs.map((r) => r.stderr.split('\n')[0])).toEqual([
+      "switchboard: Unknown option '--bogus'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--bogus\"",
+      'switchboard: unknown command "frobnicate"',
+      'switchboard: test needs a payload file, a folder of them or an event id',
+      'unknown event id "clients.balance"; `switchboard samples` lists them',
+      'no-such-payload.json: no such file or folder',
+      'rules.test.yaml: payloads are JSON; to run a test-cases file, use --cases rules.test.yaml',
+    ]);
+  });
+});
+
+describe('switchboard samples', () => {
+  it('lists the 22 event ids with what they mean', async () => {
+    const r = await runCli(['samples']);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(22);
+    expect(lines).toContain('email_rates_manager.file_processing_error  Rate file could not be processed');
+    expect(lines.at(-1)).toMatch(/^clients\.custom_fields_update {15}Client custom fields updated \(the spelling of VCS before 3\.23\)$/);
+  });
+
+  it("prints an event's sample payload", async () => {
+    const r = await runCli(['samples', 'clients.balance_zero']);
+    expect(JSON.parse(r.stdout)).toEqual({ event: { dt: '2022-01-24T15:44:47.216756+00:00', events_id: 'clients.balance_zero', object_id: 12 }, data: {} });
+  });
+
+  it('ends quietly when its reader goes away (`switchboard samples | head -1`)', async () => {
+    const child = spawn(process.execPath, ['bin/switchboard.js', 'samples'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // closed before the command writes: every write gets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
 
@@ -23,11 +70,43 @@ describe('switchboard test', () => {
   it('shows which rules match and the rendered message, sending nothing', async () => {
     const r = await runCli(['test', 'test/fixtures/events/clients.balance_zero.json'], { SMTP_URL: 'smtp://127.0.0.1:9' });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('event clients.balance_zero (object 12)');
+    expect(r.stdout).toContain('event clients.balance_zero (object 12), from test/fixtures/events/clients.balance_zero.json');
     expect(r.stdout).toContain('  MATCH  balance-zero → finance');
     expect(r.stdout).toContain('  -      rate-import-failed: does not take clients.balance_zero');
     expect(r.stdout).toContain('--- finance (email) from rule balance-zero');
     expect(r.stdout).toContain('"subject": "Balance reached zero: client #12"');
+  });
+
+  it("takes an event id (its built-in sample) and says which part of a condition was false, with the values it saw", async () => {
+    const r = await runCli(['test', 'importd.process_success']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'event importd.process_success (object 911), from the built-in sample of importd.process_success',
+      '  -      provisioning-feed: does not take importd.process_success',
+      '  -      rate-import-failed: does not take importd.process_success',
+      '  skip   big-rate-increase: condition is false',
+      '           when: data.rates.increased > 50 is false (data.rates.increased = 14)',
+      '  -      balance-zero: does not take importd.process_success',
+      '  -      balance-recovered: does not take importd.process_success',
+      'no rule takes this event: nothing would be sent',
+      '',
+    ]);
+  });
+
+  it('takes a folder of payloads; --json gives one result per payload', async () => {
+    const r = await runCli(['test', 'test/fixtures/events', '--json']);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(r.stdout) as Array<{ source: string; ok: boolean; eventId: string; rules: Array<{ name: string; status: string }>; deliveries: Array<{ destination: string }> }>;
+    expect(results).toHaveLength(22);
+    const failed = results.find((x) => x.source === 'test/fixtures/events/importd.process_failed.json')!;
+    expect(failed).toMatchObject({ ok: true, eventId: 'importd.process_failed', deliveries: [{ destination: 'rate_desk', rule: 'rate-import-failed', type: 'slack' }] });
+    expect(failed.rules.map((x) => `${x.name} ${x.status}`)).toEqual([
+      'provisioning-feed not_taken',
+      'rate-import-failed matched',
+      'big-rate-increase not_taken',
+      'balance-zero not_taken',
+      'balance-recovered not_taken',
+    ]);
   });
 
   it('says when no rule takes the event', async () => {
@@ -39,5 +118,11 @@ describe('switchboard test', () => {
     const r = await runCli(['test', 'package.json']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('package.json: missing field "event"');
+  });
+
+  it('--cases: exit 0 when every case passes, 1 on a mismatch', async () => {
+    const [pass, fail] = await Promise.all([runCli(['test', '--cases', 'rules.test.yaml']), runCli(['test', '--cases', 'test/fixtures/cases/failing.test.yaml'])]);
+    expect([pass.code, pass.stdout.trim().split('\n').at(-1)]).toEqual([0, '8 cases: 8 passed, 0 failed']);
+    expect([fail.code, fail.stdout.trim().split('\n').at(-1)]).toEqual([1, '3 cases: 1 passed, 2 failed']);
   });
 });

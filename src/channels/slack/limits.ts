@@ -52,3 +52,25 @@ export function fitBlocks(blocks: readonly Block[]): Block[] {
 export function fitText40k(text: string): string {
   return cut(text, LIMITS.text);
 }
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** What in a rendered message is over Slack's limits, so would be cut: one description each. */
+export function overLimits(text: string, blocks: readonly Block[] | undefined): string[] {
+  const over: string[] = [];
+  const check = (what: string, length: number, max: number) => {
+    if (length > max) over.push(`${what} is ${count(length)} characters; Slack's limit is ${count(max)}`);
+  };
+  check('the text', text.length, LIMITS.text);
+  (blocks ?? []).forEach((block, i) => {
+    const t = (block.text as TextObject | undefined)?.text;
+    if (block.type === 'header' && typeof t === 'string') check(`header block ${i + 1}'s text`, t.length, LIMITS.headerText);
+    if (block.type !== 'section') return;
+    if (typeof t === 'string') check(`section block ${i + 1}'s text`, t.length, LIMITS.sectionText);
+    if (Array.isArray(block.fields)) {
+      block.fields.forEach((f: TextObject, j: number) => typeof f?.text === 'string' && check(`section block ${i + 1}'s field ${j + 1}`, f.text.length, LIMITS.fieldText));
+    }
+  });
+  if (blocks && blocks.length > LIMITS.blocks) over.push(`${blocks.length} blocks; Slack's limit is ${LIMITS.blocks}`);
+  return over;
+}

@@ -1,0 +1,134 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServer } from '../support/http-server.ts';
+import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
+import { waitFor, waitForAsync } from '../support/wait.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Rules sending clients.update to a webhook with a body from a template file; `extra` is appended to the rules. */
+const rules = (extra = '') => `
+destinations:
+  hook: { type: webhook, url: "\${HOOK_URL}/hook" }
+  other: { type: webhook, url: "\${HOOK_URL}/other" }
+rules:
+  - name: client-changed
+    events: clients.update
+    to: hook
+    template: { webhook: { body: { file: templates/body.hbs } } }
+${extra}`;
+
+interface Health {
+  config: { file: string; version: string; loaded_at: string; reload_error: null | { at: string; version: string; errors: string[] } };
+}
+
+describe('hot reload: the real server, its rules folder edited while it runs', () => {
+  let hook: Awaited<ReturnType<typeof startHttpServer>>;
+  let server: ServerProcess;
+  let dir: string;
+  let objectId = 1000;
+  const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
+  /** Writes a file the way many editors save: a new file renamed over the old one. */
+  const replace = (name: string, text: string) => {
+    write(`${name}.swp`, text);
+    renameSync(join(dir, `${name}.swp`), join(dir, name));
+  };
+  const health = async () => (await (await fetch(`${server.url}/healthz`)).json()) as Health;
+  const untilHealth = (what: string, check: (h: Health) => boolean) => waitForAsync(what, async () => {
+    const h = await health();
+    return check(h) ? h : undefined;
+  });
+  /** Posts a new clients.update and resolves with the request each webhook path received for it. */
+  const deliveredFor = async (...paths: string[]) => {
+    const id = ++objectId;
+    const res = await fetch(`${server.url}/hooks/vcs`, {
+      method: 'POST',
+      body: JSON.stringify({ event: { dt: '2024-03-01T10:00:00+00:00', events_id: 'clients.update', object_id: id }, data: { id, name: `Client ${id}` } }),
+    });
+    expect(res.status).toBe(200);
+    return waitFor(`client ${id} delivered to ${paths.join(', ')}`, () => {
+      const got = paths.map((p) => hook.requests.find((r) => r.url === p && r.body.includes(`${id}`)));
+      return got.every(Boolean) ? got.map((r) => JSON.parse(r!.body)) : undefined;
+    });
+  };
+
+  beforeAll(async () => {
+    hook = await startHttpServer(() => ({ status: 204 }));
+    dir = tempDataDir();
+    mkdirSync(join(dir, 'templates'));
+    write('rules.yaml', rules());
+    write('templates/body.hbs', '{"v": 1, "id": {{event.object_id}} }');
+    server = await startServer({ RULES_FILE: join(dir, 'rules.yaml'), HOOK_URL: hook.url });
+  });
+  afterAll(async () => {
+    if (server) expect(await server.stop()).toBe(0);
+    await hook?.close();
+  });
+
+  it('reports the version `switchboard check` prints for the same files', async () => {
+    const h = await health();
+    expect(h.config).toMatchObject({ file: join(dir, 'rules.yaml'), reload_error: null });
+    const check = await runCli(['check', '--json', relative(ROOT, join(dir, 'rules.yaml'))], { HOOK_URL: hook.url });
+    expect(JSON.parse(check.stdout).version).toBe(h.config.version);
+    expect(await deliveredFor('/hook')).toEqual([{ v: 1, id: objectId }]);
+  });
+
+  it('applies an edited template without a restart', async () => {
+    const before = (await health()).config.version;
+    write('templates/body.hbs', '{"v": 2, "id": {{event.object_id}} }');
+    await untilHealth('the new version', (h) => h.config.version !== before);
+    expect(await deliveredFor('/hook')).toEqual([{ v: 2, id: objectId }]);
+    await waitFor('the reload in the log', () => /INFO configuration reloaded: 1 rules and 2 destinations version=\w+ previous=\w+/.test(server.output()));
+  });
+
+  it('refuses an invalid rules file: errors logged and on /healthz, the last good configuration keeps running', async () => {
+    const good = (await health()).config.version;
+    replace('rules.yaml', rules('  - name: typo\n    events: clients.updat\n    to: hook\n'));
+    const h = await untilHealth('the refused reload', (x) => x.config.reload_error !== null);
+    expect(h.config.version).toBe(good);
+    const error = 'rules[1].events: unknown event id "clients.updat" (did you mean "clients.update"?); newer VCS events can be listed under extra_events';
+    expect(h.config.reload_error!.errors).toEqual([`${relative(ROOT, join(dir, 'rules.yaml'))}:11:13: ${error}`]);
+    expect(h.config.reload_error!.version).not.toBe(good);
+    // Log lines are written in batches: they may come a moment after /healthz answered.
+    await waitFor('the errors in the log', () => server.output().includes(`ERROR not applied: ${h.config.reload_error!.errors[0]}`));
+    expect(server.output()).toMatch(/ERROR .*rules\.yaml changed but has 1 error\(s\); still running the previous configuration version=\w+ refused=\w+/);
+    expect(await deliveredFor('/hook')).toEqual([{ v: 2, id: objectId }]);
+  });
+
+  it('applies the fixed file, and clears the reload error', async () => {
+    replace('rules.yaml', rules('  - name: also-other\n    events: clients.update\n    to: other\n').replace('to: hook', 'to: hook\n    continue: true'));
+    const h = await untilHealth('the fixed file applied', (x) => x.config.reload_error === null);
+    expect(h.config.loaded_at > new Date(Date.now() - 60_000).toISOString()).toBe(true);
+    const [toHook, toOther] = await deliveredFor('/hook', '/other');
+    expect(toHook).toEqual({ v: 2, id: objectId });
+    expect(toOther).toMatchObject({ rule: 'also-other', event: { object_id: objectId } });
+  });
+});
+
+describe('hot reload on SIGHUP, with watching turned off', () => {
+  let server: ServerProcess;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = tempDataDir();
+    writeFileSync(join(dir, 'rules.yaml'), rules());
+    mkdirSync(join(dir, 'templates'));
+    writeFileSync(join(dir, 'templates/body.hbs'), '{"v": 1}');
+    server = await startServer({ RULES_FILE: join(dir, 'rules.yaml'), HOOK_URL: 'http://127.0.0.1:9', SWITCHBOARD_WATCH: '0' });
+  });
+  afterAll(async () => {
+    if (server) expect(await server.stop()).toBe(0);
+  });
+
+  it('reloads when told to', async () => {
+    const version = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as Health).config.version;
+    const before = await version();
+    expect(server.output()).not.toContain('watching for changes');
+    writeFileSync(join(dir, 'templates/body.hbs'), '{"v": 2}');
+    server.child.kill('SIGHUP');
+    await waitForAsync('the reload after SIGHUP', async () => (await version()) !== before);
+    await waitFor('the reload in the log', () => server.output().includes('configuration reloaded'));
+  });
+});
