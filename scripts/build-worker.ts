@@ -33,11 +33,13 @@ const { result: loaded, source } = readRulesFile(rulesFile, process.env, { compi
 if (!loaded.ok) process.exit(1);
 
 // Every default message the Worker may render: each channel, each known event (extra_events too),
-// and the one for events this release does not know.
+// and the one for events this release does not know; the default digests and each event's line in them.
 const renderer = new MessageRenderer(loaded.config, recording);
 for (const [type, kind] of channelKinds()) {
   for (const id of [...loaded.config.knownEvents, 'unknown.event']) renderer.defaultParts(type, id, kind);
+  renderer.digestParts(type, kind);
 }
+for (const id of [...loaded.config.knownEvents, 'unknown.event']) renderer.summaryTemplate(id);
 
 const entries = [...specs].map(([source, js]) => `    ${JSON.stringify(source)}: ${js},`).join('\n');
 mkdirSync(dirname(out), { recursive: true });

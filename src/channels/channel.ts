@@ -3,12 +3,21 @@ import type { Escaper } from '../template/escape.ts';
 
 /** The outcome of one attempt to deliver a message. */
 export type SendResult =
-  | { ok: true; info?: string }
+  /** `ref`: what the far end calls the message (Slack's ts, the e-mail's Message-ID), for replies to it. */
+  | { ok: true; info?: string; ref?: string }
   | { ok: false; retry: boolean; reason: string; retryAfterMs?: number };
+
+/** What a sender may use besides the message. */
+export interface SendMeta {
+  /** The same on every attempt at one delivery: an e-mail's Message-ID is made from it. */
+  readonly id: string;
+  /** The message this one answers, as the far end calls it: sent as a thread reply (Slack) or with In-Reply-To (e-mail). */
+  readonly replyTo?: string;
+}
 
 /** Something that delivers a channel's messages to one destination. */
 export interface Sender<M> {
-  send(message: M): Promise<SendResult>;
+  send(message: M, meta?: SendMeta): Promise<SendResult>;
   close?(): Promise<void>;
 }
 
@@ -35,6 +44,12 @@ export interface ChannelKind<D, M> {
   readonly partGroups?: readonly (readonly string[])[];
   /** Default template sources per part, from an event's title and detail lines (plain Handlebars). */
   defaults(title: string, details: readonly DetailLine[]): Record<string, string>;
+  /**
+   * Default template sources of a digest: one message about several events of a group. Its
+   * context: `events` (each with `event`, `data`, `title`, `summary`), `count`, `title` (the
+   * events' common title), `group.label`, `first_dt`, `last_dt`.
+   */
+  digestDefaults(): Record<string, string>;
   /** Builds the message from the rendered parts; throws when a rendered part is unusable. */
   build(rendered: Readonly<Record<string, string>>, destination: D): M;
   /** How many messages one destination of this kind may have in flight at once. */

@@ -5,7 +5,7 @@ import type { SendResult } from './channel.ts';
  * should be tried again, or has failed for good.
  */
 
-export const sent = (info?: string): SendResult => ({ ok: true, ...(info ? { info } : {}) });
+export const sent = (info?: string, ref?: string): SendResult => ({ ok: true, ...(info ? { info } : {}), ...(ref ? { ref } : {}) });
 export const retry = (reason: string, retryAfterMs?: number): SendResult => ({
   ok: false,
   retry: true,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChannelKind } from '../channels/channel.ts';
 import { EVENT_ALIASES, EVENT_IDS } from '../events/catalog.ts';
-import { destinationHead, ruleSchema, rulesFileSchema, templateSource } from './schema.ts';
+import { destinationHead, incidentSchema, ruleSchema, rulesFileSchema, templateSource } from './schema.ts';
 
 type Kinds = ReadonlyMap<string, ChannelKind<unknown, unknown>>;
 
@@ -19,11 +19,13 @@ export function rulesJsonSchema(kinds: Kinds): Record<string, unknown> {
   const rule = ruleSchema.extend({
     events: describe(oneOrMany(eventId()), ruleSchema.shape.events),
     template: describe(templates(kinds).optional(), ruleSchema.shape.template),
+    digest: describe(templates(kinds).optional(), ruleSchema.shape.digest),
   });
   const file = rulesFileSchema
     .extend({
       partials: z.record(z.string(), templateSource).optional().describe('Named templates usable in any template as {{> name}}.'),
       destinations: z.record(z.string(), destination(kinds)).describe('Named places to send to.'),
+      incidents: z.record(z.string(), incidentSchema).optional().describe(rulesFileSchema.shape.incidents.description ?? ''),
       rules: z.array(rule).describe('Evaluated top to bottom for every event; the first rule that matches ends the evaluation unless it says `continue: true`.'),
     })
     .describe('Switchboard rules.yaml: which JeraSoft VCS events go where, and what the message says.');

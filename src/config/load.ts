@@ -5,12 +5,14 @@ import { canonicalEventId, EVENT_ALIASES, EVENT_IDS } from '../events/catalog.ts
 import { checkLogic, OPERATOR_NAMES, type Logic } from '../rules/condition.ts';
 import { compilePattern, isPattern } from '../rules/pattern.ts';
 import { Template, type TemplateCompiler } from '../template/engine.ts';
-import type { Config, Destination, Rule, TemplateSet } from './config.ts';
+import type { Config, Destination, Grouping, Incident, Rule, TemplateSet, Throttle } from './config.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { substituteEnv } from './env.ts';
 import { Locator, type ConfigError, type Path } from './errors.ts';
 import { TARGETS, type EnrichTarget } from '../enrich/targets.ts';
-import { destinationHead, ruleSchema, rulesFileSalvage, rulesFileSchema, templateSource, type RuleSource, type RulesFile } from './schema.ts';
+import { parseDuration } from '../hold/duration.ts';
+import { parseWindow, type SendWindow, type WindowSource } from '../hold/window.ts';
+import { destinationHead, incidentSchema, ruleSchema, rulesFileSalvage, rulesFileSchema, templateSource, type RuleSource, type RulesFile } from './schema.ts';
 import { check } from './zod-issues.ts';
 
 /** What loading needs from its runtime. */
@@ -50,6 +52,7 @@ class Loader {
   /** Each destination's type, kept even when its settings are wrong, for checking rules' templates. */
   private readonly declaredTypes = new Map<string, string>();
   private readonly known: Set<string>;
+  private readonly windows = new Map<string, SendWindow>();
 
   constructor(
     private readonly file: RulesFile,
@@ -67,12 +70,14 @@ class Loader {
       const t = src === undefined ? undefined : this.template(`partial ${name}`, src, ['partials', name]);
       if (t) partials.set(name, t);
     }
+    this.checkTimeZone();
+    this.namedWindows();
     const destinations = this.destinations();
+    const incidents = this.incidents();
     const rules = this.file.rules.map((raw, i) => {
       const source = this.check(ruleSchema, raw, ['rules', i]);
-      return source && this.rule(source, i, destinations);
+      return source && this.rule(source, i, destinations, incidents);
     });
-    this.checkTimeZone();
     if (this.errors.length > 0) return { ok: false, errors: this.errors };
     return {
       ok: true,
@@ -83,6 +88,7 @@ class Loader {
         destinations,
         rules: rules as Rule[],
         partials,
+        incidents,
         unsetEnv: [...this.unsetEnv],
       },
     };
@@ -109,15 +115,19 @@ class Loader {
         continue;
       }
       this.declaredTypes.set(name, head.type);
-      const { type: _type, enrich, ...rest } = head;
+      const { type: _type, enrich, window: windowSource, ...rest } = head;
       const settings = this.check(kind.settings, substituteEnv(rest, this.options.env, this.unsetEnv), path);
       const targets = enrich === undefined ? [] : [enrich].flat();
-      if (settings !== undefined) out.set(name, { name, type: head.type, kind, settings, ...(targets.length ? { enrich: targets } : {}) });
+      const window = this.window(windowSource, [...path, 'window'], `of destination ${name}`);
+      if (window === 'always') this.fail([...path, 'window'], 'a destination without a window sends at any time: leave `window` out; `always` is for a rule to ignore its destinations\' windows');
+      if (settings !== undefined) {
+        out.set(name, { name, type: head.type, kind, settings, ...(targets.length ? { enrich: targets } : {}), ...(window && window !== 'always' ? { window } : {}) });
+      }
     }
     return out;
   }
 
-  private rule(source: RuleSource, index: number, destinations: ReadonlyMap<string, Destination>): Rule {
+  private rule(source: RuleSource, index: number, destinations: ReadonlyMap<string, Destination>, incidents: ReadonlyMap<string, Incident>): Rule {
     const path = ['rules', index];
     const events = [source.events].flat();
     events.forEach((e, i) => this.checkEvent(e, Array.isArray(source.events) ? [...path, 'events', i] : [...path, 'events']));
@@ -134,8 +144,12 @@ class Loader {
       }
     }
     const types = new Set(to.map((d) => this.declaredTypes.get(d)).filter((t): t is string => t !== undefined));
-    const templates = this.ruleTemplates(source, path, types);
+    const templates = this.templateSets(source.name, source.template, [...path, 'template'], types);
     const enrich = this.enrich(source, path, events, to, destinations);
+    const group = this.grouping(source, path, types);
+    const throttle = this.throttle(source, path);
+    const window = this.window(source.window, [...path, 'window'], `of rule ${source.name}`);
+    const incident = this.ruleIncident(source, path, events, incidents);
     return {
       name: source.name,
       index,
@@ -146,7 +160,126 @@ class Loader {
       templates,
       continue: source.continue,
       ...(enrich.length > 0 ? { enrich } : {}),
+      ...(group ? { group } : {}),
+      ...(throttle ? { throttle } : {}),
+      ...(window ? { window } : {}),
+      ...(incident ? { incident } : {}),
     };
+  }
+
+  /** `group_by`, `group_wait`, `group_interval` and `digest`; the timings and digest only with `group_by`. */
+  private grouping(source: RuleSource, path: Path, types: Set<string>): Grouping | undefined {
+    if (source.group_by === undefined) {
+      for (const key of ['group_wait', 'group_interval', 'digest'] as const) {
+        if (source[key] !== undefined) this.fail([...path, key], `${key} needs group_by: say what the rule's messages are grouped by (group_by: [] for one group)`, true);
+      }
+      return undefined;
+    }
+    const by = [source.group_by].flat();
+    by.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.group_by) ? [...path, 'group_by', i] : [...path, 'group_by']));
+    const waitMs = this.duration(source.group_wait ?? 0, [...path, 'group_wait']);
+    const intervalMs = this.duration(source.group_interval ?? '5m', [...path, 'group_interval']);
+    if (source.throttle !== undefined) {
+      this.fail([...path, 'throttle'], 'a rule that groups already sends at most one message per group and group_interval: use group_by or throttle, not both', true);
+    }
+    const digest = this.templateSets(source.name, source.digest, [...path, 'digest'], types);
+    return { by, waitMs, intervalMs, digest };
+  }
+
+  private throttle(source: RuleSource, path: Path): Throttle | undefined {
+    if (!source.throttle) return undefined;
+    const key = [source.throttle.key].flat();
+    key.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.throttle!.key) ? [...path, 'throttle', 'key', i] : [...path, 'throttle', 'key']));
+    const perMs = this.duration(source.throttle.per, [...path, 'throttle', 'per']);
+    if (perMs === 0) this.fail([...path, 'throttle', 'per'], 'a throttle\'s period must be longer than 0');
+    return { key, max: source.throttle.max, perMs };
+  }
+
+  /** The rule's incident: one defined under `incidents:`, which some of the rule's events open or close. */
+  private ruleIncident(source: RuleSource, path: Path, events: string[], incidents: ReadonlyMap<string, Incident>): string | undefined {
+    const name = source.incident;
+    if (name === undefined) return undefined;
+    const incident = incidents.get(name);
+    if (!incident) {
+      if (!Object.hasOwn(this.file.incidents, name)) {
+        this.fail([...path, 'incident'], `undefined incident "${name}"${didYouMean(name, Object.keys(this.file.incidents))}; define it under incidents:`);
+      }
+      return undefined;
+    }
+    const ids = [...this.known].filter((id) => events.some((e) => compilePattern(e)(id)));
+    const takes = (patterns: readonly string[]) => ids.some((id) => patterns.some((p) => compilePattern(p)(id)));
+    if (ids.length > 0 && !takes(incident.opens) && !takes(incident.closes)) {
+      this.fail([...path, 'incident'], `none of this rule's events opens or closes incident "${name}" (opens: ${incident.opens.join(', ')}; closes: ${incident.closes.join(', ')})`);
+    }
+    return name;
+  }
+
+  private incidents(): Map<string, Incident> {
+    const out = new Map<string, Incident>();
+    for (const [name, raw] of Object.entries(this.file.incidents)) {
+      const path = ['incidents', name];
+      const source = this.check(incidentSchema, raw, path);
+      if (!source) continue;
+      const list = (v: string | string[], key: string) => {
+        const ids = [v].flat();
+        ids.forEach((e, i) => this.checkEvent(e, Array.isArray(v) ? [...path, key, i] : [...path, key]));
+        return ids.map(canonicalEventId);
+      };
+      const [opens, closes] = [list(source.opens, 'opens'), list(source.closes, 'closes')];
+      const key = [source.key].flat();
+      key.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.key) ? [...path, 'key', i] : [...path, 'key']));
+      const both = opens.filter((e) => closes.includes(e));
+      if (both.length > 0) this.fail([...path, 'closes'], `${both.join(', ')} cannot both open and close the incident`);
+      out.set(name, { name, opens, closes, key, flapMs: this.duration(source.flap, [...path, 'flap']) });
+    }
+    return out;
+  }
+
+  /** `settings.windows`, by name. */
+  private namedWindows(): void {
+    for (const [name, source] of Object.entries(this.file.settings.windows)) {
+      if (name === 'always') {
+        this.fail(['settings', 'windows', name], '"always" means no window; give this window another name', true);
+        continue;
+      }
+      const parsed = this.parseWindow(name, source, ['settings', 'windows', name]);
+      if (parsed) this.windows.set(name, parsed);
+    }
+  }
+
+  /** A window reference: a name from settings.windows, a window written out, or `always`. */
+  private window(ref: string | WindowSource | undefined, path: Path, owner: string): SendWindow | 'always' | undefined {
+    if (ref === undefined) return undefined;
+    if (typeof ref !== 'string') return this.parseWindow(owner, ref, path);
+    if (ref === 'always') return 'always';
+    const named = this.windows.get(ref);
+    if (!named && !Object.hasOwn(this.file.settings.windows, ref)) {
+      this.fail(path, `undefined send window "${ref}"${didYouMean(ref, Object.keys(this.file.settings.windows))}; define it under settings.windows, or write always`);
+    }
+    return named;
+  }
+
+  private parseWindow(name: string, source: WindowSource, path: Path): SendWindow | undefined {
+    const parsed = parseWindow(name, source, this.file.settings.timezone);
+    if (parsed.ok) return parsed.window;
+    for (const e of parsed.errors) {
+      const key = e.slice(0, e.indexOf(':'));
+      this.fail([...path, key], e.slice(key.length + 2));
+    }
+    return undefined;
+  }
+
+  private duration(value: string | number, path: Path): number {
+    const ms = parseDuration(value);
+    if (ms === undefined) this.fail(path, `expected a duration such as 30s, 5m, 1h or 1h30m, got ${JSON.stringify(value)}`);
+    return ms ?? 0;
+  }
+
+  /** A path into a message's context: event, data, client or rate_table, then keys. */
+  private checkKeyPath(p: string, path: Path): void {
+    const roots = ['event', 'data', 'client', 'rate_table'];
+    if (!/^[A-Za-z_][\w]*(\.[\w-]+)*$/.test(p)) this.fail(path, `"${p}" is not a path; write one such as data.credentials.login or event.object_id`);
+    else if (!roots.includes(p.split('.')[0]!)) this.fail(path, `"${p}" does not start with one of ${roots.join(', ')}${didYouMean(p.split('.')[0]!, roots)}`);
   }
 
   /** The rule's own enrichment and its destinations'; each must be something its events can name. */
@@ -179,17 +312,19 @@ class Loader {
     return [...new Set([...this.known].map((id) => id.slice(0, id.lastIndexOf('.') + 1)))];
   }
 
-  private ruleTemplates(source: RuleSource, path: Path, types: Set<string>): Map<string, TemplateSet> {
+  /** A rule's `template:` or `digest:`: per channel type, its parts. */
+  private templateSets(rule: string, sets: Record<string, Record<string, string | { file: string }>> | undefined, path: Path, types: Set<string>): Map<string, TemplateSet> {
     const out = new Map<string, TemplateSet>();
-    for (const [type, parts] of Object.entries(source.template ?? {})) {
-      const tPath = [...path, 'template', type];
+    const what = path[path.length - 1] === 'digest' ? 'digest' : 'template';
+    for (const [type, parts] of Object.entries(sets ?? {})) {
+      const tPath = [...path, type];
       const kind = this.options.kinds.get(type);
       if (!kind) {
         this.fail(tPath, `unknown channel type "${type}"${didYouMean(type, this.options.kinds.keys())}`, true);
         continue;
       }
       if (types.size > 0 && !types.has(type)) {
-        this.fail(tPath, `template for "${type}", but the rule sends to no ${type} destination`, true);
+        this.fail(tPath, `${what} for "${type}", but the rule sends to no ${type} destination`, true);
       }
       const set = new Map<string, Template>();
       for (const [part, src] of Object.entries(parts)) {
@@ -198,7 +333,7 @@ class Loader {
           this.fail([...tPath, part], `unknown ${type} template part "${part}"${didYouMean(part, names)}; expected one of: ${names.join(', ')}`, true);
           continue;
         }
-        const t = this.template(`${source.name}/${type}.${part}`, src, [...tPath, part]);
+        const t = this.template(`${rule}/${what === 'digest' ? 'digest.' : ''}${type}.${part}`, src, [...tPath, part]);
         if (t) set.set(part, t);
       }
       out.set(type, set);

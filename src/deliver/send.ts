@@ -15,7 +15,7 @@ export async function sendOnce(d: DueDelivery, conn: Connection | undefined, log
     return { ok: true, info: `logged: ${conn && 'missing' in conn ? conn.missing : 'destination removed from rules'}` };
   }
   try {
-    return await conn.sender.send(d.message);
+    return await conn.sender.send(d.message, { id: `${d.eventId}.${d.id}`, ...(d.replyTo ? { replyTo: d.replyTo } : {}) });
   } catch (e) {
     return networkOutcome(e);
   }
@@ -37,5 +37,9 @@ export function settleAttempt(
   else if (next.status === 'pending') log.warn('delivery failed; will retry', { ...fields, reason: next.reason, retry_in_ms: next.nextAt - at });
   else log.error('delivery dead; replay it with `switchboard replay`', { ...fields, reason: next.reason });
   const detail = result.ok ? (result.info ?? 'sent') : next.status === 'dead' ? next.reason : result.reason;
-  return { next, record: { deliveryId: d.id, at, ok: result.ok, detail, status: next.status, ...(next.status === 'pending' ? { nextAt: next.nextAt } : {}) } };
+  const ref = result.ok ? result.ref : undefined;
+  return {
+    next,
+    record: { deliveryId: d.id, at, ok: result.ok, detail, status: next.status, ...(next.status === 'pending' ? { nextAt: next.nextAt } : {}), ...(ref ? { ref } : {}) },
+  };
 }

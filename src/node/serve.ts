@@ -7,6 +7,7 @@ import { createApp } from '../http/app.ts';
 import { createLogger } from '../log.ts';
 import { Dispatcher } from '../queue/dispatcher.ts';
 import { DurableIntake } from '../queue/intake.ts';
+import { ReleaseStage } from '../queue/release-stage.ts';
 import { RoutingStage } from '../queue/routing.ts';
 import { DEFAULT_POLICY } from '../queue/policy.ts';
 import { openStore } from './open-store.ts';
@@ -50,7 +51,13 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   });
   // What to fetch is read from the current rules for each event; the client and its cache stay.
   const enricher = createEnrichment(enrichSettings.value, config.rules, log);
-  const routing = new RoutingStage(store, () => live.current.planner, { log, routed: () => dispatcher.notify(), enricher });
+  // Groups, send windows and flap damping hold messages; this releases them when they fall due.
+  const release = new ReleaseStage(store, () => live.current.planner, { log, released: () => dispatcher.notify() });
+  const routed = () => {
+    dispatcher.notify();
+    release.notify();
+  };
+  const routing = new RoutingStage(store, () => live.current.planner, { log, routed, enricher });
   const intake = new DurableIntake(store, {
     idempotencyWindowMs: s.idempotencyWindowMs,
     committed: () => routing.notify(),
@@ -75,9 +82,11 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
       ready(srv);
     });
   });
-  // Events and deliveries left by an earlier run (a crash, a restart) go out now.
+  // Events and deliveries left by an earlier run (a crash, a restart) go out now; what it held
+  // goes out when it falls due.
   routing.notify();
   dispatcher.notify();
+  release.notify();
 
   // Rules and templates are applied when they change; SIGHUP reloads on demand (where watching
   // files does not work, e.g. some network file systems).
@@ -103,6 +112,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     clearInterval(pruning);
     await new Promise<void>((done) => server.close(() => done()));
     routing.stop();
+    release.stop();
     await dispatcher.stop();
     await live.close();
     await store.close();

@@ -1,10 +1,11 @@
-import type { Plan, Planner } from '../deliver/plan.ts';
+import { Planner, type Plan } from '../deliver/plan.ts';
 import { enrichNeeds, type Enrichment, type EnrichmentSource } from '../enrich/enricher.ts';
 import type { EnrichTarget } from '../enrich/targets.ts';
 import { parseEnvelope, type VcsEvent } from '../events/envelope.ts';
+import { applyHolds } from '../hold/decide.ts';
 import type { Logger } from '../log.ts';
 import { WorkLoop } from './loop.ts';
-import type { Routing, Store, UnroutedEvent } from './store.ts';
+import { ConflictError, type Routed, type Routing, type Store, type UnroutedEvent } from './store.ts';
 
 export interface RoutingOptions {
   log: Logger;
@@ -18,6 +19,26 @@ export interface RoutingOptions {
    * wait is bounded by its timeout and it never fails an event: what it cannot fetch is left out.
    */
   enricher?: EnrichmentSource;
+  now?: () => number;
+}
+
+/** Decisions made on state that changed meanwhile are made again, this many times at most. */
+const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Applies groups, throttles, incidents and send windows to routings (hold/decide.ts) and records
+ * them; decided again when the state they were decided on changed meanwhile (ConflictError).
+ */
+export async function recordRoutings(store: Store, planner: Planner, routings: readonly Routing[], now: () => number): Promise<Routed> {
+  for (let attempt = 1; ; attempt++) {
+    const at = now();
+    const decided = await applyHolds(routings, store, planner, at);
+    try {
+      return await store.route(decided, at);
+    } catch (e) {
+      if (!(e instanceof ConflictError) || attempt >= CONFLICT_ATTEMPTS) throw e;
+    }
+  }
 }
 
 const EMPTY: Plan = { matched: [], skipped: [], deliveries: [] };
@@ -35,11 +56,12 @@ export function routeStored(e: UnroutedEvent, planner: Planner, log: Logger, enr
   }
   const event = { eventId: parsed.eventId, envelope: parsed.value };
   const needs = enrichNeeds(planner.router.candidates(parsed.eventId));
-  if (needs.size === 0 || !enricher) return { id: e.id, receivedAt: e.receivedAt, plan: planner.plan(event) };
+  if (needs.size === 0 || !enricher) return { id: e.id, receivedAt: e.receivedAt, plan: planner.plan(event), context: Planner.context(event) };
   return enrich(e.id, event, needs, enricher, log).then((enrichment) => ({
     id: e.id,
     receivedAt: e.receivedAt,
     plan: planner.plan(event, enrichment?.context),
+    context: Planner.context(event, enrichment?.context),
     ...(enrichment && enrichment.record.length > 0 ? { enrichment: enrichment.record } : {}),
   }));
 }
@@ -132,7 +154,7 @@ export class RoutingStage {
 
   private async commit(routings: readonly Routing[]): Promise<void> {
     if (routings.length === 0) return;
-    await this.store.route(routings, Date.now());
+    await recordRoutings(this.store, this.planner(), routings, this.options.now ?? Date.now);
     if (routings.some((r) => r.plan.deliveries.length > 0)) this.options.routed();
   }
 }

@@ -25,6 +25,12 @@ export interface UnroutedEvent {
   readonly receivedAt: number;
 }
 
+/** One SQL statement with its positional parameters (the shared SQL of drivers/sql.ts). */
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
 /** What routing decided for a committed event. */
 export interface Routing {
   readonly id: string;
@@ -32,6 +38,128 @@ export interface Routing {
   readonly plan: Plan;
   /** What was fetched from the VCS CoreAPI for it, and why anything was not. */
   readonly enrichment?: readonly EnrichmentEntry[];
+  /** What its messages were rendered from (`{event, data}` and enrichment), for hold decisions. */
+  readonly context?: Readonly<Record<string, unknown>>;
+  /**
+   * Changes to throttles and incidents the hold decisions (hold/decide.ts) made on the state they
+   * read, each guarded: run in the routing's transaction, which fails with ConflictError when that
+   * state changed meanwhile.
+   */
+  readonly effects?: readonly Statement[];
+}
+
+/** What recording routings produced: deliveries to send now, and when held ones fall due. */
+export interface Routed {
+  /** New deliveries that are pending (sendable). */
+  readonly deliveries: number[];
+  /** When groups newly waiting, and deliveries held until a time, fall due. */
+  readonly releaseAt: number[];
+}
+
+/** A write refused because the state it was decided on changed meanwhile; decide again. */
+export class ConflictError extends Error {
+  constructor(message = 'the state this was decided on changed meanwhile') {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A throttle's counts for one rule, destination and key. */
+export interface ThrottleRow {
+  readonly rule: string;
+  readonly destination: string;
+  readonly key: string;
+  readonly periodStart: number;
+  readonly sent: number;
+  readonly held: number;
+  readonly heldSince?: number;
+  readonly version: number;
+}
+
+export type IncidentState = 'open' | 'closing' | 'closed';
+
+/** The latest incident of a name and key. */
+export interface IncidentRow {
+  readonly name: string;
+  readonly key: string;
+  readonly state: IncidentState;
+  readonly openEvent: string;
+  readonly openedAt: number;
+  readonly openedDt: string;
+  readonly closingUntil?: number;
+  readonly flaps: number;
+  readonly version: number;
+  /** Its closes held for flap damping. */
+  readonly heldCloses: number;
+  /** The status of each delivery of its opening event, by destination. */
+  readonly roots: Readonly<Record<string, DeliveryStatus>>;
+}
+
+/** The state hold decisions read. */
+export interface HoldSnapshot {
+  readonly throttles: readonly ThrottleRow[];
+  readonly incidents: readonly IncidentRow[];
+}
+
+export interface HoldQuery {
+  readonly throttles: ReadonlyArray<{ rule: string; destination: string; key: string }>;
+  readonly incidents: ReadonlyArray<{ name: string; key: string }>;
+}
+
+/** A group whose messages are due. */
+export interface DueGroup {
+  readonly id: number;
+  readonly rule: string;
+  readonly destination: string;
+  readonly label: string;
+  readonly flushAt: number;
+  readonly lastFlushAt?: number;
+}
+
+/** A delivery held until a time (a send window, flap damping) that has come. */
+export interface DueHeld {
+  readonly id: number;
+  readonly eventId: string;
+  readonly rule: string;
+  readonly destination: string;
+  readonly hold: string;
+  readonly nextAt: number;
+}
+
+/** One delivery a group holds, with what its message was rendered from. */
+export interface GroupItem {
+  readonly id: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly message: unknown;
+  readonly context: Record<string, unknown>;
+  readonly createdAt: number;
+}
+
+/** What the release step decided for something due; applied atomically, once. */
+export type ReleaseAction =
+  /** Held deliveries whose time has come: sendable now. */
+  | { kind: 'release'; ids: readonly number[] }
+  /** A held delivery still outside its send window. */
+  | { kind: 'defer'; id: number; until: number; note: string }
+  /** A group due outside its send window: it flushes when the window opens. */
+  | { kind: 'defer-group'; group: number; seenFlushAt: number; until: number }
+  /** A group with nothing left to send: it waits for its next event. */
+  | { kind: 'close-group'; group: number; seenFlushAt: number }
+  /** A group's one delivery goes as its own message; or several go as `digest`, replacing them. */
+  | {
+      kind: 'flush';
+      group: number;
+      seenFlushAt: number;
+      intervalMs: number;
+      items: readonly number[];
+      digest?: { eventId: string; rule: string; destination: string; type: string; message: unknown; renderError?: string; note: string };
+    };
+
+/** What is due for the release step. */
+export interface DueHolds {
+  readonly groups: readonly DueGroup[];
+  readonly held: readonly DueHeld[];
 }
 
 export interface AcceptOutcome {
@@ -39,7 +167,11 @@ export interface AcceptOutcome {
   readonly duplicateOf?: string;
 }
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+/**
+ * `held`: waits in a group, for a send window or for flap damping; `merged`: went out inside a
+ * digest; `suppressed`: held back for good (a throttle, flap damping), with a note saying why.
+ */
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'held' | 'merged' | 'suppressed';
 
 export interface DueDelivery {
   readonly id: number;
@@ -49,6 +181,10 @@ export interface DueDelivery {
   readonly message: unknown;
   readonly attempts: number;
   readonly createdAt: number;
+  /** What the far end calls the message this one answers (Slack ts, Message-ID): send it as a reply. */
+  readonly replyTo?: string;
+  /** Set when the message it answers is not sent yet: wait for it (D1 reads it; Node's `due` leaves such out). */
+  readonly replyWaits?: boolean;
 }
 
 /** The outcome of one attempt, with the state it leads to. */
@@ -60,10 +196,12 @@ export interface AttemptRecord {
   readonly status: DeliveryStatus;
   /** When pending: when to try again. */
   readonly nextAt?: number;
+  /** What the far end calls the sent message (Slack ts, Message-ID), for replies to it. */
+  readonly ref?: string;
 }
 
 /** How an event stands, derived from its deliveries. */
-export type EventStatus = 'received' | 'delivered' | 'pending' | 'failed' | 'dead' | 'unrouted' | 'duplicate';
+export type EventStatus = 'received' | 'delivered' | 'pending' | 'failed' | 'dead' | 'unrouted' | 'duplicate' | 'held' | 'suppressed';
 
 export interface EventSummary {
   readonly id: string;
@@ -85,6 +223,17 @@ export interface DeliveryDetail {
   readonly attempts: ReadonlyArray<{ at: number; ok: boolean; detail: string }>;
   readonly nextAt?: number;
   readonly lastError?: string;
+  /** Why it waits or was held back: group, window, flap, throttle, damped. */
+  readonly hold?: string;
+  readonly note?: string;
+  /** A held delivery's group: its label, how many it holds, when they go. */
+  readonly group?: { id: number; label: string; size: number; flushAt?: number };
+  /** The digest it went out in, and how that stands. */
+  readonly mergedInto?: { id: number; status: DeliveryStatus };
+  /** The delivery whose message this one answers. */
+  readonly replyTo?: number;
+  /** What the far end calls the sent message. */
+  readonly ref?: string;
 }
 
 /** Everything known about one event: why it was, or was not, sent. */
@@ -109,8 +258,11 @@ export interface Store {
   accept(events: readonly NewEvent[], idempotencyWindowMs: number): Promise<AcceptOutcome[]>;
   /** Committed events not yet routed, oldest first. */
   unrouted(limit: number): Promise<UnroutedEvent[]>;
-  /** Records routing decisions and queues their deliveries, in one transaction; the new deliveries' ids. */
-  route(routings: readonly Routing[], now: number): Promise<number[]>;
+  /**
+   * Records routing decisions and queues their deliveries, with their effects, in one transaction.
+   * Throws ConflictError when an event was routed already or an effect's state changed meanwhile.
+   */
+  route(routings: readonly Routing[], now: number): Promise<Routed>;
   /** Pending deliveries of a destination that are due, oldest first, leaving out `skip`. */
   due(destination: string, now: number, limit: number, skip: ReadonlySet<number>): Promise<DueDelivery[]>;
   /** When the next pending delivery falls due, if any. */
@@ -127,5 +279,15 @@ export interface Store {
   prune(before: number): Promise<number>;
   /** Deletes dead deliveries and events left with nothing pending. */
   purgeDead(): Promise<number>;
+  /** Throttles and incidents for hold decisions, with the deliveries of incidents' opening events. */
+  holdState(query: HoldQuery): Promise<HoldSnapshot>;
+  /** Groups due and deliveries held until a time that has come, by `now`. */
+  dueHolds(now: number, limit: number): Promise<DueHolds>;
+  /** What a group holds, oldest first. */
+  groupItems(group: number, limit: number): Promise<GroupItem[]>;
+  /** Applies one release decision atomically; the deliveries it made sendable. ConflictError when it was taken already. */
+  applyRelease(action: ReleaseAction, now: number): Promise<Routed>;
+  /** When the next group or held delivery falls due. */
+  nextHold(): Promise<number | undefined>;
   close(): Promise<void>;
 }

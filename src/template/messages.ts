@@ -1,6 +1,8 @@
 import type { Config, Destination, Rule } from '../config/config.ts';
+import { canonicalEventId, EVENTS } from '../events/catalog.ts';
 import { eventSummary } from './defaults.ts';
 import { render, Template, type TemplateCompiler } from './engine.ts';
+import { escapeNone } from './escape.ts';
 
 export type Rendered = { ok: true; message: unknown } | { ok: false; error: string };
 
@@ -33,8 +35,72 @@ export class MessageRenderer {
     return parts;
   }
 
+  /** The default digest parts of a channel type: a message about several events. */
+  digestParts(type: string, kind: Destination['kind']): Map<string, Template> {
+    const key = `digest ${type}`;
+    let parts = this.defaults.get(key);
+    if (!parts) {
+      parts = new Map(Object.entries(kind.digestDefaults()).map(([part, src]) => [part, new Template(`default ${key}.${part}`, this.compile(src))]));
+      this.defaults.set(key, parts);
+    }
+    return parts;
+  }
+
+  /** An event on one line of plain text (its title and its detail lines), for digests. */
+  summaryTemplate(eventId: string): Template {
+    const id = this.config.knownEvents.has(eventId) ? eventId : '*';
+    const key = `summary ${id}`;
+    let parts = this.defaults.get(key);
+    if (!parts) {
+      const { title, details } = eventSummary(eventId);
+      const src = `${title}${details.map((d) => `{{#if ${d.when}}} · ${d.label}: ${d.value}{{/if}}`).join('')} · {{date event.dt}}`;
+      parts = new Map([['summary', new Template(`default ${key}`, this.compile(src))]]);
+      this.defaults.set(key, parts);
+    }
+    return parts.get('summary')!;
+  }
+
   render(rule: Rule, destination: Destination, eventId: string, context: Record<string, unknown>): Rendered {
-    const parts = this.renderParts(rule, destination, eventId, context);
+    return this.build(destination, this.renderParts(rule, destination, eventId, context));
+  }
+
+  /**
+   * One message about several events of a group: the rule's `digest:` parts where it has them, the
+   * channel's default digest for the others. Each event is what its own message was rendered from,
+   * with `title` and `summary` (one line of plain text) added.
+   */
+  renderDigest(rule: Rule, destination: Destination, items: ReadonlyArray<{ context: Record<string, unknown> }>, group: { label: string }): Rendered {
+    return this.build(destination, this.renderDigestParts(rule, destination, items, group));
+  }
+
+  renderDigestParts(rule: Rule, destination: Destination, items: ReadonlyArray<{ context: Record<string, unknown> }>, group: { label: string }): RenderedParts {
+    const { kind, type } = destination;
+    const own = rule.group?.digest.get(type);
+    const parts = mergeParts(this.digestParts(type, kind), own, kind.partGroups ?? []);
+    let events: Record<string, unknown>[];
+    try {
+      events = items.map((i) => {
+        const id = canonicalEventId(String((i.context.event as { events_id?: unknown } | undefined)?.events_id ?? ''));
+        const summary = render(this.summaryTemplate(id), i.context, { escape: escapeNone, partials: this.config.partials, timeZone: this.config.timeZone });
+        return { ...i.context, title: EVENTS[id]?.title ?? `VCS event ${id}`, summary: summary.replace(/\s*\n\s*/g, ' ') };
+      });
+    } catch (e) {
+      return { ok: false, error: (e as Error).message, part: 'summary', own: false };
+    }
+    const titles = new Set(events.map((e) => e.title));
+    const dts = events.map((e) => (e.event as { dt?: unknown } | undefined)?.dt);
+    const context = {
+      events,
+      count: events.length,
+      title: titles.size === 1 ? [...titles][0] : 'VCS events',
+      group,
+      first_dt: dts[0],
+      last_dt: dts[dts.length - 1],
+    };
+    return this.renderAll(parts, rule, destination, context, own);
+  }
+
+  private build(destination: Destination, parts: RenderedParts): Rendered {
     if (!parts.ok) return { ok: false, error: parts.error };
     try {
       return { ok: true, message: destination.kind.build(parts.parts, destination.settings) };
@@ -48,6 +114,11 @@ export class MessageRenderer {
     const { kind, type } = destination;
     const own = rule.templates.get(type);
     const parts = mergeParts(this.defaultParts(type, eventId, kind), own, kind.partGroups ?? []);
+    return this.renderAll(parts, rule, destination, context, own);
+  }
+
+  private renderAll(parts: ReadonlyMap<string, Template>, rule: Rule, destination: Destination, context: Record<string, unknown>, own: ReadonlyMap<string, Template> | undefined): RenderedParts {
+    const { kind, type } = destination;
     const rendered: Record<string, string> = {};
     const ctx = { ...context, rule: { name: rule.name }, destination: { name: destination.name, type } };
     for (const [part, template] of parts) {

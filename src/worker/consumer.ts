@@ -1,7 +1,8 @@
 import type { Message, MessageBatch, Queue } from '@cloudflare/workers-types/index.ts';
 import { sendOnce, settleAttempt } from '../deliver/send.ts';
-import { routeStored } from '../queue/routing.ts';
-import type { DueDelivery } from '../queue/store.ts';
+import { releaseDue } from '../hold/release.ts';
+import { recordRoutings, routeStored } from '../queue/routing.ts';
+import { ConflictError, type DueDelivery, type Routed } from '../queue/store.ts';
 import type { WorkerContext } from './context.ts';
 import type { DeadLetter, WorkMessage } from './env.ts';
 
@@ -19,12 +20,42 @@ export async function enqueue(queue: Queue<WorkMessage>, messages: readonly Work
   }
 }
 
+/** Queues what became sendable, and a "release" message for when each newly held thing falls due. */
+async function dispatch(cx: WorkerContext, routed: Routed): Promise<void> {
+  const now = Date.now();
+  // A second early: a release message that came before its time would find nothing due.
+  const delays = [...new Set(routed.releaseAt.map((at) => delaySeconds(at + 1_000, now)))].filter((d) => d < MAX_DELAY_S);
+  await enqueue(cx.env.DELIVERIES, routed.deliveries.map((delivery) => ({ kind: 'deliver', delivery })));
+  // Later than the longest delay (a send window over a weekend): the sweep releases it.
+  for (const delay of delays) await cx.env.DELIVERIES.send({ kind: 'release' }, { delaySeconds: delay });
+}
+
 /** Routes an event: its deliveries are stored, then queued. A second routing of the same event adds nothing. */
 async function route(cx: WorkerContext, eventId: string): Promise<void> {
   const event = await cx.store.unroutedEvent(eventId);
   if (!event) return;
-  const ids = await cx.store.route([await routeStored(event, cx.planner, cx.log, cx.enricher)], Date.now());
-  await enqueue(cx.env.DELIVERIES, ids.map((delivery) => ({ kind: 'deliver', delivery })));
+  const routing = await routeStored(event, cx.planner, cx.log, cx.enricher);
+  let routed: Routed;
+  try {
+    routed = await recordRoutings(cx.store, cx.planner, [routing], Date.now);
+  } catch (e) {
+    // Routed meanwhile by another consumer: nothing to add.
+    if (e instanceof ConflictError && !(await cx.store.unroutedEvent(eventId))) return;
+    throw e;
+  }
+  await dispatch(cx, routed);
+}
+
+/** Releases groups and held deliveries that are due: each is claimed in D1, so it goes once however many consumers try. */
+export async function release(cx: WorkerContext, now = Date.now()): Promise<number> {
+  let released = 0;
+  for (let round = 0; round < 10; round++) {
+    const r = await releaseDue(cx.store, cx.planner, now, cx.log);
+    await dispatch(cx, r);
+    released += r.deliveries.length;
+    if (!r.more) break;
+  }
+  return released;
 }
 
 interface Due {
@@ -51,6 +82,8 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
     if (!result.ok && result.retryAfterMs !== undefined) holdUntil = at + result.retryAfterMs;
     const { next, record } = settleAttempt(d, result, at, cx.policy, cx.log);
     await cx.store.record([record]);
+    // Replies to this message waited for it (sent: they answer it; dead: they go on their own).
+    if (next.status !== 'pending') await enqueue(cx.env.DELIVERIES, (await cx.store.replies(d.id)).map((delivery) => ({ kind: 'deliver', delivery })));
     if (next.status === 'pending') {
       msg.retry({ delaySeconds: delaySeconds(next.nextAt, Date.now()) });
     } else {
@@ -70,9 +103,15 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
         msg.ack();
         continue;
       }
+      if (msg.body.kind === 'release') {
+        await release(cx);
+        msg.ack();
+        continue;
+      }
       const delivery = await cx.store.delivery(msg.body.delivery, Date.now() + EARLY_MS);
-      // Sent already, dead, or a stale copy of a message whose delivery now waits for a later retry.
-      if (!delivery) {
+      // Sent already, dead, or a stale copy of a message whose delivery now waits for a later
+      // retry; or a reply whose first message is not sent yet: queued again when that is.
+      if (!delivery || delivery.replyWaits) {
         msg.ack();
         continue;
       }
@@ -114,8 +153,10 @@ export async function consumeDead(batch: MessageBatch<DeadLetter>, cx: WorkerCon
         await cx.store.record([{ deliveryId: d.id, at: Date.now(), ok: false, detail: reason, status: 'dead' }]);
         cx.log.error('delivery dead; replay it through the admin API', { event: d.eventId, destination: d.destination, reason });
       }
-    } else {
+    } else if (body.kind === 'route') {
       cx.log.error('an event could not be routed; the sweep tries again', { event: body.event });
+    } else {
+      cx.log.error('held messages could not be released; the sweep tries again');
     }
     msg.ack();
   }

@@ -1,7 +1,7 @@
 import type { D1Database, Queue } from '@cloudflare/workers-types/index.ts';
 
-/** What the Worker's queues carry: an event to route, or a delivery to send. */
-export type WorkMessage = { kind: 'route'; event: string } | { kind: 'deliver'; delivery: number };
+/** What the Worker's queues carry: an event to route, a delivery to send, or "release what is due now" (groups, held deliveries). */
+export type WorkMessage = { kind: 'route'; event: string } | { kind: 'deliver'; delivery: number } | { kind: 'release' };
 
 /** What the dead-letter queue holds: deliveries given up on, with why. */
 export type DeadLetter = WorkMessage | { kind: 'dead'; delivery: number; event: string; reason: string };

@@ -1,5 +1,5 @@
 import type { WorkerContext } from './context.ts';
-import { enqueue } from './consumer.ts';
+import { enqueue, release } from './consumer.ts';
 
 /** How long a message may be late before the sweep takes it for lost and queues it again. */
 const LOST_AFTER_MS = 10 * 60_000;
@@ -7,17 +7,20 @@ const BATCH = 500;
 
 /**
  * The cron trigger's work: queue again what a lost message left behind (an event stored but not
- * routed, a delivery whose message never came back), and prune old delivered events. A message is
- * lost only if a queue write failed; this is the net under that.
+ * routed, a delivery whose message never came back), release groups and held deliveries that are
+ * due (those held longer than a queue message can be delayed, a send window over a weekend, are
+ * released only here), and prune old delivered events. A message is lost only if a queue write
+ * failed; this is the net under that.
  */
-export async function sweep(cx: WorkerContext, now = Date.now()): Promise<{ routed: number; requeued: number; pruned: number }> {
+export async function sweep(cx: WorkerContext, now = Date.now()): Promise<{ routed: number; requeued: number; released: number; pruned: number }> {
   const events = (await cx.store.unrouted(BATCH)).filter((e) => e.receivedAt <= now - 60_000);
   const deliveries = await cx.store.overdue(now - LOST_AFTER_MS, BATCH);
   await enqueue(cx.env.DELIVERIES, [
     ...events.map((e) => ({ kind: 'route' as const, event: e.id })),
     ...deliveries.map((d) => ({ kind: 'deliver' as const, delivery: d.id })),
   ]);
+  const released = await release(cx, now);
   const pruned = await cx.store.prune(now - cx.settings.retentionMs);
   if (events.length + deliveries.length > 0) cx.log.warn('queued again what was left behind', { events: events.length, deliveries: deliveries.length });
-  return { routed: events.length, requeued: deliveries.length, pruned };
+  return { routed: events.length, requeued: deliveries.length, released, pruned };
 }

@@ -64,14 +64,14 @@ describe('loadConfig: one mistake per file, with its exact position and message'
 
   it('an unknown top-level key, pointing at the key, with the keys allowed there', () => {
     expect(errorsOf('unknown-top-level-key.yaml')).toEqual([
-      `${DIR}/unknown-top-level-key.yaml:1:1: setting: unknown key "setting" (did you mean "settings"?); expected one of: settings, extra_events, partials, destinations, rules`,
+      `${DIR}/unknown-top-level-key.yaml:1:1: setting: unknown key "setting" (did you mean "settings"?); expected one of: settings, extra_events, partials, destinations, incidents, rules`,
     ]);
   });
 
   it('an unknown key in a rule, and the required key it was meant to be', () => {
     expect(errorsOf('unknown-rule-key.yaml')).toEqual([
       `${DIR}/unknown-rule-key.yaml:4:5: rules[0].events: missing required key "events" (event ids or patterns such as "email_rates_manager.*")`,
-      `${DIR}/unknown-rule-key.yaml:5:5: rules[0].evnts: unknown key "evnts" (did you mean "events"?); expected one of: name, events, when, to, template, continue, enrich`,
+      `${DIR}/unknown-rule-key.yaml:5:5: rules[0].evnts: unknown key "evnts" (did you mean "events"?); expected one of: name, events, when, to, template, continue, enrich, group_by, group_wait, group_interval, digest, throttle, window, incident`,
     ]);
   });
 
@@ -187,13 +187,13 @@ describe('loadConfig: several mistakes at once', () => {
   it('reports every one of them together, in document order', () => {
     expect(errors()).toEqual([
       at('3:13', 'settings.timezone: unknown time zone "Europe/Kyjiw"; expected an IANA name such as "Europe/Kyiv" or "UTC"'),
-      at('4:1', 'extra_event: unknown key "extra_event" (did you mean "extra_events"?); expected one of: settings, extra_events, partials, destinations, rules'),
+      at('4:1', 'extra_event: unknown key "extra_event" (did you mean "extra_events"?); expected one of: settings, extra_events, partials, destinations, incidents, rules'),
       at('7:5', 'destinations.rate_desk: a slack destination needs "channel" (with a bot token) or "webhook_url"'),
       at('8:5', `destinations.rate_desk.chanel: unknown key "chanel" (did you mean "channel"?); expected one of: ${slackKeys}`),
       at('10:11', 'destinations.finance.type: unknown destination type "emial" (did you mean "email"?); expected one of: slack, email, webhook'),
       at('13:5', 'destinations.hook.url: missing required key "url" (where to POST; use ${ENV_VAR} for URLs that carry a secret)'),
       at('15:5', 'rules[0].events: missing required key "events" (event ids or patterns such as "email_rates_manager.*")'),
-      at('16:5', 'rules[0].evnts: unknown key "evnts" (did you mean "events"?); expected one of: name, events, when, to, template, continue, enrich'),
+      at('16:5', 'rules[0].evnts: unknown key "evnts" (did you mean "events"?); expected one of: name, events, when, to, template, continue, enrich, group_by, group_wait, group_interval, digest, throttle, window, incident'),
       at('19:14', 'rules[1].events[0]: unknown event id "clients.alance_notzero" (did you mean "clients.balance_notzero"?); newer VCS events can be listed under extra_events'),
       // Unknown because `extra_event` above is misspelt.
       at('19:38', 'rules[1].events[1]: unknown event id "clients.teleport"; newer VCS events can be listed under extra_events'),

@@ -46,6 +46,7 @@ export function renderMessage(
     destinations: new Map([[destination.name, destination]]),
     rules: [],
     partials: new Map(),
+    incidents: new Map(),
     unsetEnv: [],
   } satisfies Config;
   const templates = new Map(Object.entries(parts).map(([part, src]) => [part, template(src, part)]));

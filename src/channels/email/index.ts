@@ -45,8 +45,20 @@ function defaultHtml(title: string, details: readonly DetailLine[]): string {
   );
 }
 
+const DIGEST_HEAD = '{{count}} × {{title}}{{#if group.label}} ({{group.label}}){{/if}}';
+const DIGEST_SUBJECT = '[VCS] {{count}} × {{title}}{{#if group.label}}: {{group.label}}{{/if}}';
+const DIGEST_TEXT = `${DIGEST_HEAD}\n{{date first_dt format="seconds"}} – {{date last_dt format="seconds"}}\n\n{{#each events}}- {{summary}}\n{{/each}}\nRule: {{rule.name}}\n`;
+const DIGEST_HTML =
+  `<h2>${DIGEST_HEAD}</h2>\n<p>{{date first_dt format="seconds"}} – {{date last_dt format="seconds"}}</p>\n<ul>\n{{#each events}}<li>{{summary}}</li>\n{{/each}}</ul>\n` +
+  '<p>Rule: {{rule.name}}</p>\n';
+
 // A subject is one header line: line breaks in data must not start another header.
 const oneLine = (s: string) => s.replace(/[\r\n\t\v\f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+
+/** The sender's domain, for Message-IDs: `billing.example` of `Switchboard <noc@billing.example>`. */
+function domainOf(from: string): string {
+  return /@([A-Za-z0-9.-]+)/.exec(from)?.[1] ?? 'localhost';
+}
 
 function smtpSender(settings: EmailSettings, smtpUrl: string, from: string): Sender<EmailMessage> {
   const transport = nodemailer.createTransport(smtpUrl, {
@@ -55,9 +67,14 @@ function smtpSender(settings: EmailSettings, smtpUrl: string, from: string): Sen
     socketTimeout: 20_000,
   } as never);
   return {
-    async send(message) {
+    async send(message, meta) {
+      // Set by us and the same on every attempt: replies refer to it, and a resend after a crash
+      // is recognisable as the same message.
+      const messageId = meta ? `<${meta.id}@${domainOf(from)}>` : undefined;
       try {
         const info = await transport.sendMail({
+          ...(messageId ? { messageId } : {}),
+          ...(meta?.replyTo ? { inReplyTo: meta.replyTo, references: [meta.replyTo] } : {}),
           from,
           to: settings.to,
           cc: settings.cc,
@@ -68,7 +85,7 @@ function smtpSender(settings: EmailSettings, smtpUrl: string, from: string): Sen
           html: message.html,
         });
         if (info.accepted.length === 0) return giveUp(`every recipient was rejected: ${info.response}`);
-        return sent(info.messageId);
+        return sent(info.messageId, messageId ?? info.messageId);
       } catch (e) {
         const err = e as { responseCode?: number; response?: string; message?: string; code?: string };
         if (err.responseCode !== undefined) return smtpOutcome(err.responseCode, `SMTP ${err.response ?? err.message}`);
@@ -96,6 +113,7 @@ export function emailChannel(): ChannelKind<EmailSettings, EmailMessage> {
       text: defaultText(title, details),
       html: defaultHtml(title, details),
     }),
+    digestDefaults: () => ({ subject: DIGEST_SUBJECT, text: DIGEST_TEXT, html: DIGEST_HTML }),
     build(rendered) {
       // Cut by characters, not UTF-16 units, so an emoji is never split in half.
       const subject = Array.from(oneLine(rendered.subject ?? '')).slice(0, SUBJECT_MAX).join('');

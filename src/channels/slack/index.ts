@@ -50,6 +50,10 @@ function parseBlocks(source: string): Record<string, unknown>[] | undefined {
   return blocks as Record<string, unknown>[];
 }
 
+// One line per event; Slack's 40,000 characters hold about 150 of them.
+const DIGEST_TEXT =
+  '*{{count}} × {{title}}*{{#if group.label}} · {{group.label}}{{/if}}\n{{#each events}}• {{summary}}\n{{/each}}_{{date first_dt}} – {{date last_dt}} · rule {{rule.name}}_';
+
 /** chat.postMessage through @slack/web-api; our dispatcher owns retries, so the client never waits. */
 function botSender(settings: SlackSettings, token: string, env: Environment, fetchFn?: typeof fetch): Sender<SlackMessage> {
   const client = new WebClient(token, {
@@ -62,18 +66,19 @@ function botSender(settings: SlackSettings, token: string, env: Environment, fet
     ...(fetchFn ? { fetch: fetchFn } : {}),
   });
   return {
-    async send(message) {
+    async send(message, meta) {
       try {
         const res = await client.chat.postMessage({
           channel: settings.channel!,
           text: message.text,
+          ...(meta?.replyTo ? { thread_ts: meta.replyTo } : {}),
           ...(message.blocks ? { blocks: message.blocks as never } : {}),
           ...(settings.username ? { username: settings.username } : {}),
           ...(settings.icon_emoji ? { icon_emoji: settings.icon_emoji } : {}),
           unfurl_links: false,
           unfurl_media: false,
         });
-        return sent(`ts=${res.ts ?? ''}`);
+        return sent(`ts=${res.ts ?? ''}`, res.ts);
       } catch (e) {
         if (e instanceof WebAPIRateLimitedError) return retry('Slack error: ratelimited', e.retryAfter * 1000);
         if (e instanceof WebAPIPlatformError) return slackOutcome(e.data.error);
@@ -117,6 +122,7 @@ export function slackChannel(runtime: SlackRuntime = {}): ChannelKind<SlackSetti
       blocks: { escape: escapeSlackJson, description: 'Block Kit: a JSON array of blocks' },
     },
     defaults: (title, details) => ({ text: defaultText(title, details) }),
+    digestDefaults: () => ({ text: DIGEST_TEXT }),
     build(rendered) {
       const blocks = parseBlocks(rendered.blocks ?? '');
       const text = fitText40k(rendered.text ?? '');

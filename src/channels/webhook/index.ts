@@ -23,6 +23,11 @@ const DEFAULT_BODY =
   '{{#if client}}, "client": {{{json client}}}{{/if}}{{#if rate_table}}, "rate_table": {{{json rate_table}}}{{/if}}' +
   '{{#if enrichment.note}}, "enrichment_note": "{{enrichment.note}}"{{/if}} }';
 
+// A digest: every event as VCS sent it, with its one-line summary.
+const DIGEST_BODY =
+  '{"text": "{{count}} × {{title}}{{#if group.label}} ({{group.label}}){{/if}}", "rule": "{{rule.name}}", "digest": true, "count": {{count}}, "group": "{{group.label}}", ' +
+  '"events": [{{#each events}}{{#unless @first}}, {{/unless}}{"event": {{{json event}}}, "data": {{{json data}}}, "summary": "{{summary}}"}{{/each}}] }';
+
 function httpSender(settings: WebhookSettings, fetchFn: typeof fetch): Sender<WebhookMessage> {
   return {
     async send(message) {
@@ -47,6 +52,7 @@ export function webhookChannel(runtime: { fetch?: typeof fetch } = {}): ChannelK
     settings: webhookSettings as unknown as z.ZodType<WebhookSettings>,
     parts: { body: { escape: escapeJson, description: 'the JSON body; payload values are JSON-string escaped' } },
     defaults: (title) => ({ body: DEFAULT_BODY.replace('{{__title}}', title) }),
+    digestDefaults: () => ({ body: DIGEST_BODY }),
     build(rendered) {
       try {
         return { body: JSON.parse(rendered.body ?? '') };

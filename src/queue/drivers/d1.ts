@@ -1,18 +1,19 @@
 import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types/index.ts';
 import { storedCanonical } from '../fingerprint.ts';
-import type { AcceptOutcome, DueDelivery, Routing, Store, UnroutedEvent } from '../store.ts';
-import { dueDelivery, eventsQuery, explanation, planSummary, SQL, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './sql.ts';
+import type { AcceptOutcome, DueDelivery, Store, UnroutedEvent } from '../store.ts';
+import { holdMethods, type SqlRunner } from './holds.ts';
+import { dueDelivery, eventsQuery, explanation, SQL, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './sql.ts';
 
 /** What the Workers build needs beyond the store every runtime has. */
 export interface D1Store extends Store {
-  /** Records an event's routing once (a second routing of the same event adds nothing); the new deliveries' ids. */
-  route(routings: readonly Routing[], now: number): Promise<number[]>;
   /** A pending delivery due by `dueBy`, to send; undefined when it was sent, is dead, or waits for later. */
   delivery(id: number, dueBy: number): Promise<DueDelivery | undefined>;
   /** A committed event not yet routed. */
   unroutedEvent(id: string): Promise<UnroutedEvent | undefined>;
   /** Pending deliveries due before `before`, oldest first: for the sweep that re-queues lost messages. */
   overdue(before: number, limit: number): Promise<DueDelivery[]>;
+  /** Pending deliveries that answer this one's message and waited for it to be sent. */
+  replies(id: number): Promise<number[]>;
 }
 
 /**
@@ -30,6 +31,10 @@ export function d1Store(db: D1Database): D1Store {
     }
     return undefined;
   }
+
+  // Two consumers may route the same event: the second one's transaction fails its guard
+  // (ConflictError), and adds nothing.
+  const holds = holdMethods(d1Runner(db));
 
   return {
     async accept(events, windowMs) {
@@ -51,21 +56,12 @@ export function d1Store(db: D1Database): D1Store {
       const rows = await all<{ id: string; payload: string; received_at: number }>(SQL.unrouted, limit);
       return rows.map((r) => ({ id: r.id, raw: r.payload, receivedAt: r.received_at }));
     },
-    async route(routings, now) {
-      const statements: D1PreparedStatement[] = [];
-      const inserts = new Set<number>();
-      for (const { id, receivedAt, plan, enrichment } of routings) {
-        for (const d of plan.deliveries) {
-          inserts.add(statements.length);
-          statements.push(stmt(SQL.insertDeliveryIfUnrouted, id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, receivedAt, now));
-        }
-        // Last: the inserts above test that the event is not yet routed.
-        statements.push(stmt(SQL.markRouted, now, planSummary(plan), enrichment?.length ? JSON.stringify(enrichment) : null, id));
-      }
-      if (statements.length === 0) return [];
-      const results = await db.batch(statements);
-      return results.flatMap((r, i) => (inserts.has(i) && r.meta.changes > 0 ? [r.meta.last_row_id] : []));
-    },
+    route: holds.route,
+    holdState: holds.holdState,
+    dueHolds: holds.dueHolds,
+    groupItems: holds.groupItems,
+    applyRelease: holds.applyRelease,
+    nextHold: holds.nextHold,
     async due(destination, now, limit, skip) {
       const rows = await all<DueRow>(SQL.due, destination, now, limit + skip.size);
       return rows.filter((r) => !skip.has(r.id)).slice(0, limit).map(dueDelivery);
@@ -78,6 +74,9 @@ export function d1Store(db: D1Database): D1Store {
       const row = await first<DueRow>(SQL.delivery, id, dueBy);
       return row ? dueDelivery(row) : undefined;
     },
+    async replies(id) {
+      return (await all<{ id: number }>(SQL.replies, id)).map((r) => r.id);
+    },
     async overdue(before, limit) {
       return (await all<DueRow>(SQL.overdue, before, limit)).map(dueDelivery);
     },
@@ -87,7 +86,7 @@ export function d1Store(db: D1Database): D1Store {
     async record(records) {
       const statements = records.flatMap((r) => [
         stmt(SQL.insertAttempt, r.deliveryId, r.at, r.ok ? 1 : 0, r.detail),
-        stmt(SQL.updateDelivery, r.status, r.nextAt ?? r.at, r.ok ? null : r.detail, r.deliveryId),
+        stmt(SQL.updateDelivery, r.status, r.nextAt ?? r.at, r.ok ? null : r.detail, r.ref ?? null, r.deliveryId),
       ]);
       if (statements.length > 0) await db.batch(statements);
     },
@@ -111,12 +110,28 @@ export function d1Store(db: D1Database): D1Store {
       return (await all<{ id: number }>(SQL.replayDead, now, now)).map((r) => r.id);
     },
     async prune(before) {
-      return (await stmt(SQL.prune, before).run()).meta.changes;
+      const n = (await stmt(SQL.prune, before).run()).meta.changes;
+      await holds.pruneHolds(before);
+      return n;
     },
     async purgeDead() {
       const [purged] = await db.batch([stmt(SQL.purgeDead), stmt(SQL.purgeOrphans)]);
       return purged?.meta.changes ?? 0;
     },
     async close() {},
+  };
+}
+
+/** The shared SQL's runner on D1: a batch is one transaction there too. */
+function d1Runner(db: D1Database): SqlRunner {
+  return {
+    async all<T>(sql: string, params: readonly unknown[]) {
+      return (await db.prepare(sql).bind(...params).all<T>()).results;
+    },
+    async batch(statements) {
+      if (statements.length === 0) return [];
+      const results = await db.batch(statements.map((s) => db.prepare(s.sql).bind(...s.params)));
+      return results.map((r) => ({ changes: r.meta.changes ?? 0, lastRowId: r.meta.last_row_id ?? 0, rows: (r.results ?? []) as Record<string, unknown>[] }));
+    },
   };
 }

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
-import type { AcceptOutcome, AttemptRecord, Explanation, NewEvent, Routing, Store } from '../store.ts';
+import type { AcceptOutcome, AttemptRecord, Explanation, NewEvent, Statement, Store } from '../store.ts';
 import { storedCanonical } from '../fingerprint.ts';
-import { dueDelivery, eventsQuery, explanation, planSummary, SQL, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './sql.ts';
+import { holdMethods, type SqlRunner, type StatementResult } from './holds.ts';
+import { dueDelivery, eventsQuery, explanation, SQL, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './sql.ts';
 
 /** A schema change: a file of migrations/, applied once, in name order. */
 export interface Migration {
@@ -50,7 +51,6 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
   const q = {
     sameFingerprint: db.prepare<[string, number], { id: string; payload: string }>(SQL.sameFingerprint),
     insertEvent: db.prepare(SQL.insertEvent),
-    insertDelivery: db.prepare(SQL.insertDelivery),
     due: db.prepare<[string, number, number], DueRow>(SQL.due),
     nextDue: db.prepare<[], { at: number | null }>(SQL.nextDue),
     insertAttempt: db.prepare(SQL.insertAttempt),
@@ -87,24 +87,14 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     });
   });
 
-  const routeTx = db.transaction((routings: readonly Routing[], now: number): number[] => {
-    const ids: number[] = [];
-    for (const { id, receivedAt, plan, enrichment } of routings) {
-      q.markRouted.run(now, planSummary(plan), enrichment?.length ? JSON.stringify(enrichment) : null, id);
-      // The maximum age counts from arrival: routing late does not buy a delivery more time.
-      for (const d of plan.deliveries) {
-        ids.push(Number(q.insertDelivery.run(id, d.rule, d.destination, d.type, JSON.stringify(d.message), d.renderError ?? null, receivedAt, now).lastInsertRowid));
-      }
-    }
-    return ids;
-  });
-
   const recordTx = db.transaction((records: readonly AttemptRecord[]) => {
     for (const r of records) {
       q.insertAttempt.run(r.deliveryId, r.at, r.ok ? 1 : 0, r.detail);
-      q.updateDelivery.run(r.status, r.nextAt ?? r.at, r.ok ? null : r.detail, r.deliveryId);
+      q.updateDelivery.run(r.status, r.nextAt ?? r.at, r.ok ? null : r.detail, r.ref ?? null, r.deliveryId);
     }
   });
+
+  const holds = holdMethods(sqliteRunner(db));
 
   const purgeTx = db.transaction(() => {
     const n = q.purgeDead.run().changes;
@@ -119,9 +109,12 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     async unrouted(limit) {
       return q.unrouted.all(limit).map((r) => ({ id: r.id, raw: r.payload, receivedAt: r.received_at }));
     },
-    async route(routings, now) {
-      return routings.length > 0 ? routeTx(routings, now) : [];
-    },
+    route: holds.route,
+    holdState: holds.holdState,
+    dueHolds: holds.dueHolds,
+    groupItems: holds.groupItems,
+    applyRelease: holds.applyRelease,
+    nextHold: holds.nextHold,
     async due(destination, now, limit, skip) {
       const rows = q.due.all(destination, now, limit + skip.size);
       return rows
@@ -151,13 +144,46 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
       return q.replayDead.all(now, now);
     },
     async prune(before) {
-      return q.prune.run(before).changes;
+      const n = q.prune.run(before).changes;
+      await holds.pruneHolds(before);
+      return n;
     },
     async purgeDead() {
       return purgeTx();
     },
     async close() {
       db.close();
+    },
+  };
+}
+
+/** The shared SQL's runner on better-sqlite3: statements prepared once, a batch in one transaction. */
+function sqliteRunner(db: Database.Database): SqlRunner {
+  const prepared = new Map<string, Database.Statement>();
+  const prepare = (sql: string) => {
+    let st = prepared.get(sql);
+    if (!st) {
+      st = db.prepare(sql);
+      prepared.set(sql, st);
+    }
+    return st;
+  };
+  const exec = (s: Statement): StatementResult => {
+    const st = prepare(s.sql);
+    if (st.reader) {
+      const rows = st.all(...s.params) as Record<string, unknown>[];
+      return { changes: rows.length, lastRowId: 0, rows };
+    }
+    const r = st.run(...s.params);
+    return { changes: r.changes, lastRowId: Number(r.lastInsertRowid), rows: [] };
+  };
+  const batch = db.transaction((statements: readonly Statement[]) => statements.map(exec));
+  return {
+    async all<T>(sql: string, params: readonly unknown[]) {
+      return prepare(sql).all(...params) as T[];
+    },
+    async batch(statements) {
+      return batch(statements);
     },
   };
 }
