@@ -46,7 +46,7 @@ export interface ChannelKind<D, M> {
   defaults(title: string, details: readonly DetailLine[]): Record<string, string>;
   /**
    * Default template sources of a digest: one message about several events of a group. Its
-   * context: `events` (each with `event`, `data`, `title`, `summary`), `count`, `title` (the
+   * context: `events` (each with `event`, `data`, `title`, `summary`, `line`), `count`, `title` (the
    * events' common title), `group.label`, `first_dt`, `last_dt`.
    */
   digestDefaults(): Record<string, string>;

@@ -40,8 +40,11 @@ const MAY_HAVE: Record<string, (data: Record<string, unknown>) => Record<string,
 
 const dataOf = (id: string) => (EVENTS[id]!.sample as { data: Record<string, unknown> }).data;
 
-/** What CoreAPI enrichment may add beside `event` and `data`: not in any sample, so not checked. */
-export const ENRICHMENT_ROOTS: readonly string[] = ['client', 'rate_table', 'enrichment'];
+/**
+ * What CoreAPI enrichment (`client`, `rate_table`, `enrichment`), a throttle (`held`) and an
+ * incident (`incident`) may add beside `event` and `data`: not in any sample, so not checked.
+ */
+export const ENRICHMENT_ROOTS: readonly string[] = ['client', 'rate_table', 'enrichment', 'held', 'incident'];
 
 /**
  * What a sample says a template or condition can read: `{event, data}`, with `data` as wide as

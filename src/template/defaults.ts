@@ -92,16 +92,16 @@ const DETAILS: Record<string, readonly DetailLine[]> = {
 };
 for (const id of Object.keys(EVENTS)) if (id.startsWith('clients.subscriptions.')) DETAILS[id] = subscriptionLines;
 
-// When a rule asked for details from the CoreAPI and they could not be fetched, the message says so.
+// When a rule asked for details from the CoreAPI and they could not be fetched, the message says so;
+// when a throttle held messages back, how many; when an incident closes, since when it was open.
 const enrichmentNote = line('Note', 'enrichment.note');
-for (const id of Object.keys(DETAILS)) DETAILS[id] = [...DETAILS[id]!, enrichmentNote];
+const heldBack = line('Held back', 'held.count', '{{held.count}} more like this since {{date held.since}}');
+const incidentSince = line('Since', 'incident.duration', '{{date incident.opened_at}} ({{incident.duration}}){{#if incident.flaps}}, flapped {{incident.flaps}} times{{/if}}');
+const notes = [enrichmentNote, incidentSince, heldBack];
+for (const id of Object.keys(DETAILS)) DETAILS[id] = [...DETAILS[id]!, ...notes];
 
 // Unknown events (a newer VCS) still say what happened: their data's top-level fields.
-const UNKNOWN: readonly DetailLine[] = [
-  line('Object', 'event.object_id'),
-  line('Data', 'data', '{{json data}}'),
-  enrichmentNote,
-];
+const UNKNOWN: readonly DetailLine[] = [line('Object', 'event.object_id'), line('Data', 'data', '{{json data}}'), ...notes];
 
 /** The headline and detail lines of the default message for an event id. */
 export function eventSummary(eventId: string): EventSummary {

@@ -67,7 +67,8 @@ export class MessageRenderer {
   /**
    * One message about several events of a group: the rule's `digest:` parts where it has them, the
    * channel's default digest for the others. Each event is what its own message was rendered from,
-   * with `title` and `summary` (one line of plain text) added.
+   * with `title`, `summary` (one line of plain text) and `line` (the summary without the title when
+   * all events share it) added.
    */
   renderDigest(rule: Rule, destination: Destination, items: ReadonlyArray<{ context: Record<string, unknown> }>, group: { label: string }): Rendered {
     return this.build(destination, this.renderDigestParts(rule, destination, items, group));
@@ -88,6 +89,8 @@ export class MessageRenderer {
       return { ok: false, error: (e as Error).message, part: 'summary', own: false };
     }
     const titles = new Set(events.map((e) => e.title));
+    // `line`: the summary, less the title when every event has the same one (the header says it).
+    for (const e of events) e.line = titles.size === 1 ? String(e.summary).slice(String(e.title).length).replace(/^ · /, '') : e.summary;
     const dts = events.map((e) => (e.event as { dt?: unknown } | undefined)?.dt);
     const context = {
       events,

@@ -5,6 +5,10 @@ export interface SlackPost {
   text: string;
   blocks?: unknown[];
   token: string | undefined;
+  /** Set for a thread reply: the ts of the message it answers. */
+  thread_ts?: string;
+  /** The ts Slack gave the message (posted ones). */
+  ts?: string;
 }
 
 export type SlackAnswer = { status?: number; headers?: Record<string, string>; body: Record<string, unknown> };
@@ -29,11 +33,13 @@ export async function startSlackApi(answer: (post: SlackPost, n: number) => Slac
       text: p.text ?? '',
       ...(p.blocks ? { blocks: typeof p.blocks === 'string' ? JSON.parse(p.blocks) : p.blocks } : {}),
       token: req.headers.authorization?.replace(/^Bearer /, ''),
+      ...(p.thread_ts ? { thread_ts: p.thread_ts } : {}),
     };
     attempts.push(post);
     const a = answer(post, attempts.length) ?? { body: { ok: true } };
-    if (a.body.ok) posts.push(post);
-    const ts = `${Date.now() / 1000}`;
+    // Like Slack's: seconds, and a per-channel sequence that makes each one unique.
+    const ts = `${Math.floor(Date.now() / 1000)}.${String(attempts.length).padStart(6, '0')}`;
+    if (a.body.ok) posts.push({ ...post, ts });
     return {
       status: a.status ?? 200,
       headers: { 'content-type': 'application/json', ...(a.headers ?? {}) },

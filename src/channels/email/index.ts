@@ -47,9 +47,9 @@ function defaultHtml(title: string, details: readonly DetailLine[]): string {
 
 const DIGEST_HEAD = '{{count}} × {{title}}{{#if group.label}} ({{group.label}}){{/if}}';
 const DIGEST_SUBJECT = '[VCS] {{count}} × {{title}}{{#if group.label}}: {{group.label}}{{/if}}';
-const DIGEST_TEXT = `${DIGEST_HEAD}\n{{date first_dt format="seconds"}} – {{date last_dt format="seconds"}}\n\n{{#each events}}- {{summary}}\n{{/each}}\nRule: {{rule.name}}\n`;
+const DIGEST_TEXT = `${DIGEST_HEAD}\n{{date first_dt format="seconds"}} – {{date last_dt format="seconds"}}\n\n{{#each events}}- {{line}}\n{{/each}}\nRule: {{rule.name}}\n`;
 const DIGEST_HTML =
-  `<h2>${DIGEST_HEAD}</h2>\n<p>{{date first_dt format="seconds"}} – {{date last_dt format="seconds"}}</p>\n<ul>\n{{#each events}}<li>{{summary}}</li>\n{{/each}}</ul>\n` +
+  `<h2>${DIGEST_HEAD}</h2>\n<p>{{date first_dt format="seconds"}} – {{date last_dt format="seconds"}}</p>\n<ul>\n{{#each events}}<li>{{line}}</li>\n{{/each}}</ul>\n` +
   '<p>Rule: {{rule.name}}</p>\n';
 
 // A subject is one header line: line breaks in data must not start another header.
