@@ -120,14 +120,21 @@ class Linter {
     }
   }
 
-  /** Each of the rule's own template parts, checked against every context it is rendered with. */
+  /** Each of the rule's own template parts (and digest parts), checked against every context it is rendered with. */
   private templateNames(rule: Rule, checker: TemplateChecker): void {
     const samples = this.samplesOf(rule);
-    for (const [type, parts] of rule.templates) {
+    const sets: Array<['template' | 'digest', string, ReadonlyMap<string, unknown>]> = [
+      ...[...rule.templates].map(([type, parts]) => ['template', type, parts] as ['template', string, ReadonlyMap<string, unknown>]),
+      ...[...(rule.group?.digest ?? [])].map(([type, parts]) => ['digest', type, parts] as ['digest', string, ReadonlyMap<string, unknown>]),
+    ];
+    for (const [key, type, parts] of sets) {
       const destinations = rule.to.filter((d) => this.input.config.destinations.get(d)?.type === type);
-      const contexts = samples.flatMap((s) => destinations.map((d) => ({ ...shapeOf(s), rule: { name: rule.name }, destination: { name: d, type } })));
+      const contexts =
+        key === 'template'
+          ? samples.flatMap((s) => destinations.map((d) => ({ ...shapeOf(s), rule: { name: rule.name }, destination: { name: d, type } })))
+          : destinations.map((d) => ({ ...digestShape(samples), rule: { name: rule.name }, destination: { name: d, type } }));
       for (const part of parts.keys()) {
-        const path = ['rules', rule.index, 'template', type, part];
+        const path = ['rules', rule.index, key, type, part];
         const ref = this.templateRef(path);
         const parsed = ref && parseTemplate(ref.text);
         if (!ref || !parsed) continue;
@@ -221,6 +228,12 @@ class Linter {
     const file = this.input.config.file;
     return this.findings.sort((a, b) => Number(a.file !== file) - Number(b.file !== file) || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   }
+}
+
+/** What a digest template reads: the events of the rule's samples, each as its own message reads it, and what a digest adds. */
+function digestShape(samples: readonly Sample[]): Record<string, unknown> {
+  const events = samples.map((s) => ({ ...shapeOf(s), title: s.eventId, summary: s.eventId, line: s.eventId }));
+  return { events, count: events.length, title: 'events', group: { label: 'group' }, first_dt: '2022-01-24T15:44:47+00:00', last_dt: '2022-01-24T15:44:47+00:00' };
 }
 
 const suggest = (s: string | undefined) => (s !== undefined ? ` (did you mean "${s}"?)` : '');

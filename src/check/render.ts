@@ -50,8 +50,30 @@ export function renderSamples(config: Config, renderer: MessageRenderer, samples
         if (dest.type === 'slack') slackLimits(rule, parts.parts, sample, add);
       }
     }
+    if (rule.group) digests(config, renderer, rule, samplesOf(rule), add);
   }
   return { problems: [...problems.values()], messages };
+}
+
+/** A rule's digest for each destination, of all the samples it can take at once. */
+function digests(config: Config, renderer: MessageRenderer, rule: Rule, samples: readonly Sample[], add: (s: 'error', p: Path, t: string, x: Sample) => void): void {
+  if (samples.length === 0) return;
+  const sample = { ...samples[0]!, label: `a digest of ${samples.length === 1 ? samples[0]!.label : `the samples of its ${samples.length} events`}` };
+  for (const name of rule.to) {
+    const dest = config.destinations.get(name)!;
+    const own = rule.group!.digest.get(dest.type);
+    const at = (part?: string): Path => (own && part !== undefined && own.has(part) ? ['rules', rule.index, 'digest', dest.type, part] : own ? ['rules', rule.index, 'digest', dest.type] : ['rules', rule.index]);
+    const parts = renderer.renderDigestParts(rule, dest, samples.map((s) => ({ context: { event: s.envelope.event, data: s.envelope.data } })), { label: 'group' });
+    if (!parts.ok) {
+      add('error', at(parts.own ? parts.part : undefined), parts.error, sample);
+      continue;
+    }
+    try {
+      dest.kind.build(parts.parts, dest.settings);
+    } catch (e) {
+      add('error', at(), (e as Error).message, sample);
+    }
+  }
 }
 
 /** A rule's own template part (its only one when none is named), else its template for the type, else the rule. */

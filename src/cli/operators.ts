@@ -5,7 +5,7 @@ import { parseSince } from '../queue/since.ts';
 import type { EventStatus, Explanation, Store } from '../queue/store.ts';
 
 type Out = (line: string) => void;
-const STATUSES = ['delivered', 'pending', 'failed', 'dead', 'unrouted', 'duplicate'];
+const STATUSES = ['delivered', 'pending', 'failed', 'dead', 'unrouted', 'duplicate', 'held', 'suppressed'];
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 /** Opens the outbox the server uses (DATA_DIR), runs `fn`, closes it. */
@@ -72,12 +72,28 @@ function printExplanation(e: Explanation, out: Out): void {
     out(`  enrichment ${what}: ${how}${x.reason ? `: ${x.reason}` : ''}`);
   }
   for (const d of e.deliveryDetails) {
-    out(`\n  delivery ${d.id} to ${d.destination} (${d.type}) from rule ${d.rule}: ${d.status}${d.nextAt ? `, next attempt ${time(d.nextAt)}` : ''}`);
+    const next = d.nextAt ? (d.status === 'held' ? `, until ${time(d.nextAt)}` : `, next attempt ${time(d.nextAt)}`) : '';
+    out(`\n  delivery ${d.id} to ${d.destination} (${d.type}) from rule ${d.rule}: ${d.status}${next}`);
+    for (const line of holdLines(d)) out(`    ${line}`);
     if (d.renderError) out(`    template failed, fallback sent: ${d.renderError}`);
     for (const a of d.attempts) out(`    ${time(a.at)}  ${a.ok ? 'ok    ' : 'failed'}  ${a.detail}`);
     out(`    message: ${JSON.stringify(d.message)}`);
   }
   out(`\n  payload: ${JSON.stringify(e.payload)}`);
+}
+
+/** What a held, merged, held-back or threaded delivery waits for, or what became of it. */
+function holdLines(d: Explanation['deliveryDetails'][number]): string[] {
+  const lines: string[] = [];
+  if (d.note) lines.push(d.note);
+  if (d.group) {
+    const others = d.group.size - 1;
+    const with_ = others > 0 ? `with ${others} other event${others === 1 ? '' : 's'}` : 'alone so far';
+    lines.push(`waits in group "${d.group.label}" ${with_}; ${d.group.flushAt ? `their message goes ${time(d.group.flushAt)}` : 'its message goes with the next event'}`);
+  }
+  if (d.mergedInto) lines.push(`went out in digest delivery ${d.mergedInto.id}: ${d.mergedInto.status}`);
+  if (d.replyTo !== undefined) lines.push(`answers delivery ${d.replyTo}${d.status === 'pending' ? ' (sent after it)' : ''}`);
+  return lines;
 }
 
 /** `switchboard explain <id> [--json]` */

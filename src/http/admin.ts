@@ -5,7 +5,7 @@ import type { EventStatus, Store } from '../queue/store.ts';
 import { parseSince } from '../queue/since.ts';
 import { secretsEqual } from './auth.ts';
 
-const STATUSES: readonly EventStatus[] = ['delivered', 'pending', 'failed', 'dead', 'unrouted', 'duplicate'];
+const STATUSES: readonly EventStatus[] = ['delivered', 'pending', 'failed', 'dead', 'unrouted', 'duplicate', 'held', 'suppressed'];
 
 export interface AdminOptions {
   store: Store;

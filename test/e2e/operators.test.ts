@@ -193,7 +193,7 @@ describe('a running server with the admin API', () => {
     expect((await apiJson<{ events: EventSummary[] }>('/events?limit=2')).events).toHaveLength(2);
 
     for (const [query, error] of [
-      ['status=bogus', 'status must be one of: delivered, pending, failed, dead, unrouted, duplicate'],
+      ['status=bogus', 'status must be one of: delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
       ['since=yesterday', 'since: expected a duration such as 30m, 6h or 2d, or an ISO date-time; got "yesterday"'],
       ['limit=1.5', 'limit must be a whole number of at least 1, got "1.5"'],
       ['limit=0', 'limit must be a whole number of at least 1, got "0"'],
@@ -348,8 +348,8 @@ describe('a running server with the admin API', () => {
 
     it('says what is wrong with bad arguments (exit 2) and unknown ids (exit 1)', async () => {
       const usage: Array<[string[], string]> = [
-        [['events', '--status', 'bogus'], '--status must be one of: delivered, pending, failed, dead, unrouted, duplicate'],
-        [['events', '--status='], '--status must be one of: delivered, pending, failed, dead, unrouted, duplicate'],
+        [['events', '--status', 'bogus'], '--status must be one of: delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
+        [['events', '--status='], '--status must be one of: delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
         [['events', '--since', 'yesterday'], 'since: expected a duration such as 30m, 6h or 2d, or an ISO date-time; got "yesterday"'],
         [['events', '--limit', '1.5'], '--limit must be a whole number of at least 1, got "1.5"'],
         [['replay'], 'usage: switchboard replay <event id> | --dead'],
