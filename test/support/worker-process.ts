@@ -32,9 +32,9 @@ function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 /**
  * The Worker in the real workerd runtime, as `npm run dev:worker` runs it: `wrangler dev` on
  * 127.0.0.1 with local D1 (migrated first) and local queues, in a fresh state folder. `vars` are
- * the Worker's variables and secrets.
+ * the Worker's variables and secrets; `rulesFile` is built into it instead of rules.yaml.
  */
-export async function startWorker(vars: Record<string, string>): Promise<WorkerProcess> {
+export async function startWorker(vars: Record<string, string>, options: { rulesFile?: string } = {}): Promise<WorkerProcess> {
   const state = mkdtempSync(join(tmpdir(), 'switchboard-worker-'));
   const envFile = join(state, 'vars.env');
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'));
@@ -47,7 +47,10 @@ export async function startWorker(vars: Record<string, string>): Promise<WorkerP
   if (code !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${out}`);
 
   const port = await freePort();
-  const child = run(['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--env-file', envFile, '--show-interactive-dev-session=false'], {});
+  const child = run(
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--env-file', envFile, '--show-interactive-dev-session=false'],
+    options.rulesFile ? { RULES_FILE: options.rulesFile } : {},
+  );
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));
   const exited = new Promise<void>((done) => child.on('exit', () => done()));

@@ -21,11 +21,27 @@ const RATE_FAILURES = ['email_rates_manager.rate_tables_no_match', 'email_rates_
 const PROVISIONING = ALL.filter((id) => id.startsWith('clients.accounts.') || id.startsWith('clients.subscriptions.'));
 const FINANCE = ['clients.balance_zero', 'clients.balance_notzero'];
 
-/** A rate-import failure no earlier test posted (a repeat would be a duplicate). */
+/**
+ * A rate-import failure no earlier test posted (a repeat would be a duplicate), from a mailbox of
+ * its own: the shipped rules group failures per mailbox, and a mailbox's first is told at once.
+ */
 function freshFailure(objectId: number): string {
   const payload = JSON.parse(fixture('email_rates_manager.no_attachments'));
   payload.event.object_id = objectId;
+  payload.data.credentials.login = `rates-${objectId}@carrier.example`;
   return JSON.stringify(payload);
+}
+
+// As in test/e2e/router.test.ts: the e-mail failures from mailboxes of their own, each told at once.
+const MAILBOX: Record<string, string> = {
+  'email_rates_manager.rate_tables_no_match': 'pricing@carrier.example',
+  'email_rates_manager.no_attachments': 'decks@carrier.example',
+};
+function payloadOf(id: string): string {
+  if (!MAILBOX[id]) return fixture(id);
+  const p = JSON.parse(fixture(id));
+  p.data.credentials.login = MAILBOX[id];
+  return JSON.stringify(p);
 }
 
 describe('the Worker with the shipped rules.yaml', () => {
@@ -74,7 +90,12 @@ describe('the Worker with the shipped rules.yaml', () => {
   const post = (body: string, path = `/hooks/vcs?token=${TOKEN}`) => fetch(`${worker.url}${path}`, { method: 'POST', body });
   const admin = async <T>(path: string, method = 'GET'): Promise<T> =>
     (await (await fetch(`${worker.url}/api${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } })).json()) as T;
-  type Explained = { status: string; deliveries: number; matched: string[]; deliveryDetails: Array<{ status: string; lastError?: string; attempts: Array<{ ok: boolean; detail: string }> }> };
+  type Explained = {
+    status: string;
+    deliveries: number;
+    matched: string[];
+    deliveryDetails: Array<{ id: number; status: string; lastError?: string; hold?: string; replyTo?: number; attempts: Array<{ ok: boolean; detail: string }> }>;
+  };
   const settled = (id: string, want: (e: Explained) => boolean, timeoutMs = 30_000) =>
     waitForAsync(`event ${id} on the Worker`, async () => {
       const { event } = await admin<{ event: Explained }>(`/events/${id}`);
@@ -93,15 +114,16 @@ describe('the Worker with the shipped rules.yaml', () => {
   });
 
   it('acknowledges all 22 events after storing them and delivers exactly what the rules say', async () => {
-    const acks = await Promise.all(
-      ALL.map(async (id) => {
-        const res = await post(fixture(id));
-        expect(res.status, id).toBe(200);
-        return [id, (await res.json()) as { id: string; events_id: string }] as const;
-      }),
-    );
+    const postOne = async (id: string) => {
+      const res = await post(payloadOf(id));
+      expect(res.status, id).toBe(200);
+      return [id, (await res.json()) as { id: string; events_id: string }] as const;
+    };
+    const acks = await Promise.all(ALL.filter((id) => !FINANCE.includes(id)).map(postOne));
+    // A balance at zero, then recovered: in this order, as VCS sends them.
+    for (const id of FINANCE) acks.push(await postOne(id));
     await waitFor('4 Slack messages', () => slack.posts.length >= 4, 30_000);
-    await waitFor('2 e-mails', () => smtp.received.length >= 2, 30_000);
+    await waitFor('the e-mail', () => smtp.received.length >= 1, 30_000);
     await waitFor('8 webhook calls', () => hook.requests.length >= 8, 30_000);
 
     expect(slack.posts).toHaveLength(4);
@@ -112,15 +134,20 @@ describe('the Worker with the shipped rules.yaml', () => {
     expect(zero.mail.text).toContain('The balance of client #12 (ACME Telecom) reached zero at 2022-01-24 17:44:47 EET.');
     expect(zero.mail.text).toContain('Balance:      -3.50 USD\nCredit limit: 500.00 USD');
     expect(api.calls.filter((c) => c.method === 'clients.get' && c.id === 12).every((c) => c.apiKey === 'vcs-key')).toBe(true);
-    expect(smtp.received.some((m) => m.mail.subject?.startsWith('[VCS] Client balance recovered above zero'))).toBe(true);
+    // The recovery waits 10 minutes for flap damping, as a reply to the zero e-mail (shipped rules).
+    const [zeroAck, recoveredAck] = FINANCE.map((id) => acks.find(([x]) => x === id)![1]);
+    const recovery = await settled(recoveredAck!.id, (e) => e.status === 'held');
+    const root = await settled(zeroAck!.id, (e) => e.status === 'delivered');
+    expect(recovery.deliveryDetails[0]).toMatchObject({ status: 'held', hold: 'flap', replyTo: root.deliveryDetails[0]!.id });
     const bodies = hook.requests.map((r) => JSON.parse(r.body) as { event: { events_id: string } });
     expect(bodies.map((b) => b.event.events_id).sort()).toEqual([...PROVISIONING].sort());
     expect(hook.requests.every((r) => r.headers.authorization === 'Bearer hook-secret')).toBe(true);
 
     for (const [id, ack] of acks) {
       const taken = RATE_FAILURES.includes(id) || PROVISIONING.includes(id) || FINANCE.includes(id);
-      const event = await settled(ack.id, (e) => e.status === (taken ? 'delivered' : 'unrouted'));
-      expect(event.deliveryDetails.every((d) => d.status === 'delivered'), id).toBe(true);
+      const status = id === 'clients.balance_notzero' ? 'held' : taken ? 'delivered' : 'unrouted';
+      const event = await settled(ack.id, (e) => e.status === status);
+      expect(event.deliveryDetails.every((d) => d.status === (status === 'held' ? 'held' : 'delivered')), id).toBe(true);
       expect(event.deliveries, id).toBe(taken ? 1 : 0);
     }
   }, 90_000);
@@ -163,6 +190,59 @@ describe('the Worker with the shipped rules.yaml', () => {
     expect(await admin(`/events/${ack.id}/replay`, 'POST')).toEqual({ ok: true, requeued: 1 });
     await settled(ack.id, (e) => e.status === 'delivered');
   });
+});
+
+describe('the Worker, telling people once (D1)', () => {
+  let slack: Awaited<ReturnType<typeof startSlackApi>>;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let worker: WorkerProcess;
+  const DT = '2022-01-24T15:44:47+00:00';
+
+  beforeAll(async () => {
+    [slack, smtp] = await Promise.all([startSlackApi(), startSmtp()]);
+    worker = await startWorker(
+      { SWITCHBOARD_ADMIN_TOKEN: ADMIN, SLACK_BOT_TOKEN: 'xoxb-worker', SLACK_API_URL: slack.url, SMTP_URL: smtp.url, MAIL_FROM: 'Switchboard <switchboard@billing.example>' },
+      { rulesFile: 'test/fixtures/rules/holds.yaml' },
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await worker?.stop();
+    await Promise.all([slack?.close(), smtp?.close()]);
+  });
+
+  const post = async (body: unknown) => ((await (await fetch(`${worker.url}/hooks/vcs`, { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string }).id;
+  const status = async (id: string) =>
+    ((await (await fetch(`${worker.url}/api/events/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { event: { status: string } }).event.status;
+  const failure = (n: number) => ({
+    event: { dt: DT, events_id: 'email_rates_manager.no_attachments', object_id: 6000 + n },
+    data: { credentials: { login: 'burst@carrier.example', host: 'imap.example.net' }, message: { from: 'Vendor <v@vendor.example>', subject: `deck ${n}` } },
+  });
+
+  it('tells the rate desk of a burst at once, then sends one digest of the rest when the group\'s interval ends', async () => {
+    const first = await post(failure(1));
+    await waitFor('the first failure, at once', () => slack.posts.find((p) => p.channel === '#rate-desk'), 30_000);
+    const ids = [first, ...(await Promise.all(Array.from({ length: 19 }, (_, i) => post(failure(i + 2)))))];
+    const digest = await waitFor('the digest', () => slack.posts.filter((p) => p.channel === '#rate-desk')[1], 30_000);
+    expect([...digest.text.matchAll(/Subject: (deck \d+)/g)].map((m) => m[1]).sort()).toEqual(Array.from({ length: 19 }, (_, i) => `deck ${i + 2}`).sort());
+    for (const id of ids) await waitForAsync(`event ${id} delivered`, async () => (await status(id)) === 'delivered', 30_000);
+    expect(slack.posts.filter((p) => p.channel === '#rate-desk')).toHaveLength(2);
+  }, 60_000);
+
+  it('sends the recovery as a reply to the zero message, in e-mail and in Slack', async () => {
+    await post({ event: { dt: DT, events_id: 'clients.balance_zero', object_id: 78 }, data: {} });
+    await waitFor('the zero e-mail', () => smtp.received.find((m) => m.mail.text?.includes('Client: #78')), 30_000);
+    await post({ event: { dt: DT, events_id: 'clients.balance_notzero', object_id: 78 }, data: {} });
+    const [down, up] = await waitFor('both e-mails', () => {
+      const mails = smtp.received.filter((m) => m.mail.text?.includes('Client: #78'));
+      return mails.length === 2 ? mails : undefined;
+    }, 30_000);
+    expect(up!.mail.inReplyTo).toBe(down!.mail.messageId);
+    const chat = await waitFor('both Slack messages', () => {
+      const posts = slack.posts.filter((p) => p.channel === '#finance' && p.text.includes('#78'));
+      return posts.length === 2 ? posts : undefined;
+    }, 30_000);
+    expect(chat[1]!.thread_ts).toBe(chat[0]!.ts);
+  }, 60_000);
 });
 
 describe('templates on both runtimes', () => {
