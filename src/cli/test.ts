@@ -70,7 +70,10 @@ export function printTrial(trial: Trial, source: string, out: Out): void {
 }
 
 export function printRule(rule: Trial['rules'][number], eventId: string, out: Out, indent = '  '): void {
-  if (rule.status === 'matched') out(`${indent}MATCH  ${rule.name} → ${rule.to.join(', ')}`);
+  if (rule.status === 'matched') {
+    out(`${indent}MATCH  ${rule.name} → ${rule.to.join(', ')}`);
+    for (const hold of rule.holds ?? []) out(`${indent}         ${hold}`);
+  }
   else if (rule.status === 'not_taken') out(`${indent}-      ${rule.name}: does not take ${eventId}`);
   else {
     out(`${indent}skip   ${rule.name}: ${rule.reason}`);

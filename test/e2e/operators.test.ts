@@ -227,6 +227,8 @@ describe('a running server with the admin API', () => {
         status: 'delivered',
         message: { text: 'client 120 changed: Client 120' },
         attempts: [{ at: expect.any(Number), ok: true, detail: expect.stringMatching(/^ts=/) }],
+        // What Slack calls the message (its ts): replies in a thread answer it.
+        ref: expect.stringMatching(/^\d+\.\d+$/),
       },
     ]);
 
