@@ -31,8 +31,15 @@ describe('slack sender (chat.postMessage)', () => {
   it('sends and reports the message ts', async () => {
     const { api, sender } = await slackWith(() => undefined);
     const result = await sender.send(message);
-    expect(result).toMatchObject({ ok: true });
-    expect(api.posts).toEqual([{ channel: '#rates', text: 'hello', token: 'xoxb-1' }]);
+    expect(api.posts).toEqual([{ channel: '#rates', text: 'hello', token: 'xoxb-1', ts: expect.any(String) }]);
+    expect(result).toEqual({ ok: true, info: `ts=${api.posts[0]!.ts}`, ref: api.posts[0]!.ts });
+  });
+
+  it('replies in the thread of the message it answers', async () => {
+    const { api, sender } = await slackWith(() => undefined);
+    const first = await sender.send(message, { id: 'e1.1' });
+    await sender.send({ text: 'recovered' }, { id: 'e2.2', replyTo: (first as { ref: string }).ref });
+    expect(api.posts.map((p) => p.thread_ts)).toEqual([undefined, api.posts[0]!.ts]);
   });
 
   it.each(['channel_not_found', 'not_in_channel', 'invalid_auth'])('gives up on %s', async (error) => {
@@ -84,6 +91,21 @@ describe('email sender (SMTP)', () => {
     expect(got!.mail.text?.trim()).toBe('plain');
     expect(got!.mail.html).toBe('<p>html</p>');
     expect(got!.mail.headers.get('bcc')).toBeUndefined();
+  });
+
+  it('sets a Message-ID of its own, the same on every attempt, and answers with In-Reply-To and References', async () => {
+    const smtp = await startSmtp();
+    closers.push(smtp.close);
+    const sender = connect<typeof message>('email', { to: 'a@x.example' }, { SMTP_URL: smtp.url, MAIL_FROM: 'Switchboard <sb@billing.example>' });
+    closers.push(async () => sender.close?.());
+    const first = await sender.send(message, { id: 'ev1.7' });
+    expect(first).toMatchObject({ ok: true, ref: '<ev1.7@billing.example>' });
+    await sender.send({ subject: 'Recovered', text: 'plain' }, { id: 'ev2.9', replyTo: '<ev1.7@billing.example>' });
+    const [down, up] = smtp.received;
+    expect(down!.mail.messageId).toBe('<ev1.7@billing.example>');
+    expect(up!.mail.messageId).toBe('<ev2.9@billing.example>');
+    expect(up!.mail.inReplyTo).toBe('<ev1.7@billing.example>');
+    expect(up!.mail.references).toBe('<ev1.7@billing.example>');
   });
 
   it('retries a 4xx reply and gives up on a 5xx', async () => {
