@@ -100,7 +100,7 @@ describe('email sender (SMTP)', () => {
     closers.push(async () => sender.close?.());
     const first = await sender.send(message, { id: 'ev1.7' });
     expect(first).toMatchObject({ ok: true, ref: '<ev1.7@billing.example>' });
-    await sender.send({ subject: 'Recovered', text: 'plain' }, { id: 'ev2.9', replyTo: '<ev1.7@billing.example>' });
+    await sender.send({ ...message, subject: 'Recovered' }, { id: 'ev2.9', replyTo: '<ev1.7@billing.example>' });
     const [down, up] = smtp.received;
     expect(down!.mail.messageId).toBe('<ev1.7@billing.example>');
     expect(up!.mail.messageId).toBe('<ev2.9@billing.example>');
