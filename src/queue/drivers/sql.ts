@@ -52,8 +52,10 @@ export const SQL = {
   due: `SELECT ${DUE_COLUMNS} FROM deliveries d ${REPLY_JOIN}
     WHERE d.destination = ? AND d.status = 'pending' AND d.next_at <= ? AND COALESCE(rm.status, r.status, '') NOT IN ('pending', 'held')
     ORDER BY d.next_at, d.id LIMIT ?`,
+  // Not replies waiting for their first message: they are queued when it is sent.
   overdue: `SELECT ${DUE_COLUMNS} FROM deliveries d ${REPLY_JOIN}
-    WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT ?`,
+    WHERE d.status = 'pending' AND d.next_at <= ? AND COALESCE(rm.status, r.status, '') NOT IN ('pending', 'held')
+    ORDER BY d.next_at, d.id LIMIT ?`,
   delivery: `SELECT ${DUE_COLUMNS} FROM deliveries d ${REPLY_JOIN}
     WHERE d.id = ? AND d.status = 'pending' AND d.next_at <= ?`,
   unroutedEvent: 'SELECT id, payload, received_at FROM events WHERE id = ? AND routed_at IS NULL',
