@@ -339,6 +339,28 @@ describe('balance incidents', () => {
     expect(h.sent.filter((s) => s.replyTo)).toHaveLength(2);
   });
 
+  it('answer only the incident\'s own message, not another rule\'s message of the same event to the same place', async () => {
+    const h = harness(`
+destinations:
+  desk: { type: slack, channel: "#finance" }
+incidents:
+  balance: { opens: clients.balance_zero, closes: clients.balance_notzero }
+rules:
+  - { name: audit, events: "clients.*", to: desk, continue: true }
+  - { name: zero, events: clients.balance_zero, to: desk, incident: balance }
+  - { name: recovered, events: clients.balance_notzero, to: desk, incident: balance }
+`);
+    await h.post(T0, zero(12));
+    const opened = await h.tick(T0);
+    expect(opened.map((s) => s.rule)).toEqual(['audit', 'zero']);
+    await h.post(T0 + MIN, notzero(12));
+    const closed = await h.tick(T0 + MIN);
+    expect(closed.map((s) => [s.rule, s.replyTo ?? null])).toEqual([
+      ['audit', null],
+      ['recovered', `ref-${opened[1]!.id}`],
+    ]);
+  });
+
   it('without flap damping, send the recovery at once, after the message it answers', async () => {
     const h = harness(INCIDENTS('0s'));
     await h.post(T0, zero(12), notzero(12));

@@ -93,7 +93,7 @@ export const HOLD_SQL = {
   throttle: 'SELECT * FROM throttles WHERE rule = ? AND destination = ? AND key = ?',
   incident: `SELECT i.*, (SELECT COUNT(*) FROM deliveries d WHERE d.incident_id = i.id AND d.status = 'held' AND d.hold = 'flap') AS held_closes
     FROM incidents i WHERE name = ? AND key = ?`,
-  rootsOf: 'SELECT destination, status FROM deliveries WHERE event_id = ? ORDER BY id',
+  rootsOf: 'SELECT destination, status FROM deliveries WHERE event_id = ? AND incident_id IS NOT NULL ORDER BY id',
   dueGroups: 'SELECT id, rule, destination, label, flush_at, last_flush_at FROM groups WHERE flush_at IS NOT NULL AND flush_at <= ? ORDER BY flush_at LIMIT ?',
   dueHeld: `SELECT id, event_id, rule, destination, hold, next_at FROM deliveries
     WHERE status = 'held' AND hold IN ('window', 'flap') AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
@@ -125,7 +125,7 @@ export function stmt(sql: string, ...params: unknown[]): Statement {
 const INSERT_DELIVERY = `INSERT INTO deliveries (event_id, rule, destination, type, message, render_error, status, created_at, next_at, hold, note, context, group_id, reply_to, incident_id)
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
     CASE WHEN ?13 IS NULL THEN NULL ELSE (SELECT id FROM groups WHERE rule = ?2 AND destination = ?3 AND key = ?13) END,
-    CASE WHEN ?14 IS NULL THEN NULL ELSE (SELECT id FROM deliveries WHERE event_id = ?14 AND destination = ?3 ORDER BY id LIMIT 1) END,
+    CASE WHEN ?14 IS NULL THEN NULL ELSE (SELECT id FROM deliveries WHERE event_id = ?14 AND destination = ?3 AND incident_id IS NOT NULL ORDER BY id LIMIT 1) END,
     CASE WHEN ?15 IS NULL THEN NULL ELSE (SELECT id FROM incidents WHERE name = ?15 AND key = ?16) END)`;
 
 /** What a statement of a routing's transaction is for: its result says what routing produced. */
