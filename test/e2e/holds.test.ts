@@ -4,7 +4,7 @@
  * in a real SMTP server and the Slack API stand-in.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
+import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
@@ -62,8 +62,15 @@ describe('the server, telling people once', () => {
     for (let n = 2; n <= 100; n += 11) ids.push(...(await Promise.all(Array.from({ length: Math.min(11, 101 - n) }, (_, i) => post(server, failure(n + i))))));
     expect(ids).toHaveLength(100);
     await waitForAsync('the burst routed and held', async () => (await explain(server, ids[99]!)).status === 'held');
+    // What an operator sees meanwhile, from the CLI on the server's data.
+    const cli = await runCli(['explain', ids[99]!], { DATA_DIR: dataDir, RULES_FILE });
+    expect(cli.stdout).toMatch(/: held\n/);
+    expect(cli.stdout).toContain('    grouped by rule rate-import-failed (data.credentials.login = burst@carrier.example)\n');
+    expect(cli.stdout).toMatch(/ {4}waits in group "burst@carrier\.example" with 98 other events; their message goes \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\n/);
+    expect((await runCli(['events', '--status', 'held', '--limit', '200'], { DATA_DIR: dataDir })).stdout.trim().split('\n')).toHaveLength(99);
 
-    // Killed inside the group's window, started again on the same data.
+    // Killed inside the group's window (its digest not sent yet), started again on the same data.
+    expect(slack.posts.filter((p) => p.channel === '#rate-desk')).toHaveLength(1);
     server.child.kill('SIGKILL');
     await server.stop();
     server = await start(dataDir);
