@@ -49,6 +49,9 @@ export class ReleaseStage {
     if (released.deliveries.length > 0) this.options.released();
     if (released.more) return 0;
     const next = await this.store.nextHold();
-    return next === undefined ? undefined : Math.max(next, now + 1);
+    if (next === undefined || next > now) return next;
+    // Still due: released just now and more came due meanwhile (look again at once), or not
+    // releasable yet (being released by another process): look again in a moment, not in a loop.
+    return released.deliveries.length > 0 ? 0 : now + 1_000;
   }
 }
