@@ -11,6 +11,8 @@ const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 
 export interface WorkerProcess {
   url: string;
+  /** Runs SQL on the Worker's local D1, as `wrangler d1 execute --local` does. */
+  d1(sql: string): Promise<void>;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -62,5 +64,13 @@ export async function startWorker(vars: Record<string, string>): Promise<WorkerP
     await stop();
     throw new Error(`${e.message}; its output:\n${out}`);
   });
-  return { url: `http://127.0.0.1:${port}`, output: () => out, stop };
+  const d1 = async (sql: string) => {
+    const exec = run(['d1', 'execute', 'switchboard', '--local', '--persist-to', state, '--command', sql], {});
+    let said = '';
+    exec.stdout!.on('data', (d: Buffer) => (said += d));
+    exec.stderr!.on('data', (d: Buffer) => (said += d));
+    const code = await new Promise<number | null>((done) => exec.on('exit', done));
+    if (code !== 0) throw new Error(`wrangler d1 execute failed:\n${said}`);
+  };
+  return { url: `http://127.0.0.1:${port}`, d1, output: () => out, stop };
 }
