@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelKinds } from '../../src/channels/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -16,6 +15,7 @@ import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { tempStore } from '../support/store.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
+import { freePort } from '../support/ports.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -56,14 +56,6 @@ destinations:
 rules:
   - { name: zero, events: clients.balance_zero, to: desk, template: { slack: { text: "zero {{event.object_id}}" } } }
 `;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('dispatcher', () => {
   it('waits exactly as long as Slack\'s Retry-After says, never less', async () => {

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
+import { freePort } from './ports.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
@@ -15,15 +15,6 @@ export interface WorkerProcess {
   d1(sql: string): Promise<void>;
   output: () => string;
   stop(): Promise<void>;
-}
-
-/** A free loopback port: wrangler dev wants one named, and cannot report one it picked. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));
-  const { port } = srv.address() as { port: number };
-  await new Promise((done) => srv.close(done));
-  return port;
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
