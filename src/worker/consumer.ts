@@ -7,8 +7,12 @@ import type { DeadLetter, WorkMessage } from './env.ts';
 
 /** The longest delay a queue message may be given (Cloudflare Queues: 12 hours). */
 const MAX_DELAY_S = 43_200;
-/** A message may arrive this much before its delivery is due and still be sent. */
-const EARLY_MS = 1_000;
+/**
+ * A message may arrive this much before its delivery is due and still be sent. One that comes
+ * earlier is a stale copy (its delivery was retried since) and is dropped; were the queue ever that
+ * early, the sweep sends the delivery once it is overdue.
+ */
+const EARLY_MS = 5_000;
 
 const delaySeconds = (untilMs: number, now: number) => Math.min(MAX_DELAY_S, Math.max(0, Math.ceil((untilMs - now) / 1000)));
 
@@ -63,13 +67,18 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
 /** A batch from the delivery queue: route events, send deliveries; each message settles on its own. */
 export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerContext): Promise<void> {
   const groups = new Map<string, { intervalMs: number; due: Due[] }>();
+  const retryLater = (msg: Message<WorkMessage>, e: unknown) => {
+    cx.log.error('could not handle a queued message; the queue retries it', { message: JSON.stringify(msg.body), error: (e as Error).message });
+    msg.retry();
+  };
+  // Events are routed side by side: one waiting for the CoreAPI does not hold up the others.
+  const routing = batch.messages.flatMap((msg) => {
+    const body = msg.body;
+    return body.kind === 'route' ? [route(cx, body.event).then(() => msg.ack(), (e: unknown) => retryLater(msg, e))] : [];
+  });
   for (const msg of batch.messages) {
+    if (msg.body.kind !== 'deliver') continue;
     try {
-      if (msg.body.kind === 'route') {
-        await route(cx, msg.body.event);
-        msg.ack();
-        continue;
-      }
       const delivery = await cx.store.delivery(msg.body.delivery, Date.now() + EARLY_MS);
       // Sent already, dead, or a stale copy of a message whose delivery now waits for a later retry.
       if (!delivery) {
@@ -83,18 +92,18 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
       group.due.push({ msg, delivery });
       groups.set(key, group);
     } catch (e) {
-      cx.log.error('could not handle a queued message; the queue retries it', { message: JSON.stringify(msg.body), error: (e as Error).message });
-      msg.retry();
+      retryLater(msg, e);
     }
   }
-  await Promise.all(
-    [...groups.values()].map((g) =>
+  await Promise.all([
+    ...routing,
+    ...[...groups.values()].map((g) =>
       sendInTurn(cx, g.due, g.intervalMs).catch((e: Error) => {
         cx.log.error('could not record a delivery; the queue retries it', { error: e.message });
         for (const { msg } of g.due) msg.retry();
       }),
     ),
-  );
+  ]);
 }
 
 /**

@@ -49,11 +49,12 @@ export interface SwitchboardWorker {
  * bundled rules.
  */
 export function createWorker(bundle: RulesBundle): SwitchboardWorker {
-  let cached: { env: WorkerEnv; cx: WorkerContext | { errors: string[] }; app?: Hono } | undefined;
+  // Built once per isolate: a Worker's bindings and variables do not change while it lives.
+  let cached: { cx: WorkerContext | { errors: string[] }; app?: Hono } | undefined;
   const context = (env: WorkerEnv) => {
-    if (cached?.env !== env) {
+    if (!cached) {
       const cx = createContext(bundle, env);
-      cached = { env, cx, ...('errors' in cx ? {} : { app: createWorkerApp(cx) }) };
+      cached = { cx, ...('errors' in cx ? {} : { app: createWorkerApp(cx) }) };
       if ('errors' in cx) for (const e of cx.errors) console.error(`switchboard: ${e}`);
     }
     return cached;
