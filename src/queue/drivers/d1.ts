@@ -111,11 +111,11 @@ export function d1Store(db: D1Database): D1Store {
       return (await all<{ id: number }>(SQL.replayDead, now, now)).map((r) => r.id);
     },
     async prune(before) {
-      return (await stmt(SQL.prune, before).run()).meta.changes;
+      return (await all(SQL.prune, before)).length;
     },
     async purgeDead() {
       const [purged] = await db.batch([stmt(SQL.purgeDead), stmt(SQL.purgeOrphans)]);
-      return purged?.meta.changes ?? 0;
+      return purged?.results.length ?? 0;
     },
     async close() {},
   };

@@ -48,9 +48,10 @@ export const SQL = {
   replay: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
     WHERE event_id = ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
   replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ? WHERE status = 'dead' RETURNING id`,
+  // RETURNING to count: D1's change count includes the rows a cascade deletes, SQLite's does not.
   prune: `DELETE FROM events WHERE received_at < ? AND NOT EXISTS
-    (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'dead'))`,
-  purgeDead: `DELETE FROM deliveries WHERE status = 'dead'`,
+    (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'dead')) RETURNING id`,
+  purgeDead: `DELETE FROM deliveries WHERE status = 'dead' RETURNING id`,
   purgeOrphans: `DELETE FROM events WHERE duplicate_of IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)
     AND json_extract(plan, '$.deliveries') > 0`,
 } as const;

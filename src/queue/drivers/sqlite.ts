@@ -62,8 +62,8 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     attemptsOf: db.prepare<[number], AttemptRow>(SQL.attemptsOf),
     replay: db.prepare<[number, number, string], number>(SQL.replay).pluck(),
     replayDead: db.prepare<[number, number], number>(SQL.replayDead).pluck(),
-    prune: db.prepare(SQL.prune),
-    purgeDead: db.prepare(SQL.purgeDead),
+    prune: db.prepare(SQL.prune).pluck(),
+    purgeDead: db.prepare(SQL.purgeDead).pluck(),
     purgeOrphans: db.prepare(SQL.purgeOrphans),
   };
 
@@ -107,7 +107,7 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
   });
 
   const purgeTx = db.transaction(() => {
-    const n = q.purgeDead.run().changes;
+    const n = q.purgeDead.all().length;
     q.purgeOrphans.run();
     return n;
   });
@@ -151,7 +151,7 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
       return q.replayDead.all(now, now);
     },
     async prune(before) {
-      return q.prune.run(before).changes;
+      return q.prune.all(before).length;
     },
     async purgeDead() {
       return purgeTx();
