@@ -32,6 +32,7 @@ describe.each(DRIVERS)('the store on %s', (_name, open) => {
       [routed.id, 'pending', 2],
     ]);
     expect((await store.due('a', Date.now(), 10, new Set())).map((d) => d.eventId)).toEqual([routed.id]);
+    expect((await store.pendingDestinations()).sort()).toEqual(['a', 'b']);
   });
 
   it('recognises the same payload within the window, whatever the key order, and nothing else', async () => {

@@ -81,6 +81,9 @@ export function d1Store(db: D1Database): D1Store {
     async overdue(before, limit) {
       return (await all<DueRow>(SQL.overdue, before, limit)).map(dueDelivery);
     },
+    async pendingDestinations() {
+      return (await all<{ destination: string }>(SQL.pendingDestinations)).map((r) => r.destination);
+    },
     async nextDue() {
       return (await first<{ at: number | null }>(SQL.nextDue))?.at ?? undefined;
     },

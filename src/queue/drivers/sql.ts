@@ -37,6 +37,7 @@ export const SQL = {
     WHERE id = ? AND status = 'pending' AND next_at <= ?`,
   unroutedEvent: 'SELECT id, payload, received_at FROM events WHERE id = ? AND routed_at IS NULL',
   nextDue: `SELECT MIN(next_at) AS at FROM deliveries WHERE status = 'pending'`,
+  pendingDestinations: `SELECT DISTINCT destination FROM deliveries WHERE status = 'pending'`,
   insertAttempt: 'INSERT INTO attempts (delivery_id, at, ok, detail) VALUES (?, ?, ?, ?)',
   updateDelivery: 'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?',
   unrouted: 'SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at LIMIT ?',

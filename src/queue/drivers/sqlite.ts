@@ -53,6 +53,7 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     insertDelivery: db.prepare(SQL.insertDelivery),
     due: db.prepare<[string, number, number], DueRow>(SQL.due),
     nextDue: db.prepare<[], { at: number | null }>(SQL.nextDue),
+    pendingDestinations: db.prepare<[], string>(SQL.pendingDestinations).pluck(),
     insertAttempt: db.prepare(SQL.insertAttempt),
     updateDelivery: db.prepare(SQL.updateDelivery),
     unrouted: db.prepare<[number], { id: string; payload: string; received_at: number }>(SQL.unrouted),
@@ -131,6 +132,9 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     },
     async nextDue() {
       return q.nextDue.get()?.at ?? undefined;
+    },
+    async pendingDestinations() {
+      return q.pendingDestinations.all();
     },
     async record(records) {
       if (records.length > 0) recordTx(records);
