@@ -40,7 +40,9 @@ async function ingest(script: string, baseline: Map<number, WrkResult>, label: s
       const b = baseline.get(c)!;
       console.log(`  ${String(c).padStart(2)} connections: ${fmt(r)}   = ${(r.rps / b.rps).toFixed(2)}× bare throughput, p99 ${(r.p99Ms / b.p99Ms).toFixed(1)}× bare`);
     }
-    return peakRssMiB(server.child.pid!);
+    const rss = peakRssMiB(server.child.pid!);
+    console.log(`  peak RSS ${rss.toFixed(0)} MiB`);
+    return rss;
   } finally {
     await server.stop();
   }
@@ -58,7 +60,9 @@ async function endToEnd(script: string, bare64: WrkResult): Promise<number> {
     const rate = sink.requests.length / seconds;
     console.log(`\nend to end (64 connections posting for ${SECONDS} s, every event to a local webhook sink)`);
     console.log(`  ${posted.requests} events acknowledged, all ${sink.requests.length} delivered in ${seconds.toFixed(1)} s: ${Math.round(rate)} events/s = ${(rate / bare64.rps).toFixed(2)}× bare throughput`);
-    return peakRssMiB(server.child.pid!);
+    const rss = peakRssMiB(server.child.pid!);
+    console.log(`  peak RSS ${rss.toFixed(0)} MiB`);
+    return rss;
   } finally {
     await server?.stop();
     await sink.close();

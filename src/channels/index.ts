@@ -1,4 +1,5 @@
 import type { ChannelKind } from './channel.ts';
+import type { HttpPost } from './http-post.ts';
 import { emailChannel } from './email/index.ts';
 import { slackChannel } from './slack/index.ts';
 import { webhookChannel } from './webhook/index.ts';
@@ -7,7 +8,8 @@ import { webhookChannel } from './webhook/index.ts';
 export interface ChannelRuntime {
   /** Slack's Web API client needs a wrapped fetch on Workers. */
   slackFetch?: typeof fetch;
-  fetch?: typeof fetch;
+  /** How webhooks are posted: fetch unless the runtime has something cheaper (Node). */
+  post?: HttpPost;
 }
 
 /** Every channel type a destination may have, by `type`. */
@@ -15,7 +17,7 @@ export function channelKinds(runtime: ChannelRuntime = {}): Map<string, ChannelK
   const kinds = [
     slackChannel({ ...(runtime.slackFetch ? { fetch: runtime.slackFetch } : {}) }),
     emailChannel(),
-    webhookChannel({ ...(runtime.fetch ? { fetch: runtime.fetch } : {}) }),
+    webhookChannel({ ...(runtime.post ? { post: runtime.post } : {}) }),
   ] as unknown as ChannelKind<unknown, unknown>[];
   return new Map(kinds.map((k) => [k.type, k]));
 }

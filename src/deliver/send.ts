@@ -1,18 +1,20 @@
 import type { SendResult } from '../channels/channel.ts';
-import { networkOutcome } from '../channels/outcome.ts';
+import { giveUp, networkOutcome } from '../channels/outcome.ts';
 import type { Logger } from '../log.ts';
 import { nextState, type NextState, type RetryPolicy } from '../queue/policy.ts';
 import type { AttemptRecord, DueDelivery } from '../queue/store.ts';
 import type { Connection } from './senders.ts';
 
 /**
- * One attempt at a delivery. A destination without credentials (or removed from the rules since)
- * logs the message and counts as sent, so that nothing waits for credentials that never come.
+ * One attempt at a delivery. A destination without credentials logs the message and counts as
+ * sent, so that nothing waits for credentials that never come. One removed from the rules since the
+ * event was routed gives up: the delivery is dead, visible, and replayable once it is back.
  */
 export async function sendOnce(d: DueDelivery, conn: Connection | undefined, log: Logger): Promise<SendResult> {
-  if (!conn || 'missing' in conn) {
+  if (!conn) return giveUp(`destination "${d.destination}" is no longer in the rules; restore it and replay`);
+  if ('missing' in conn) {
     log.info('message not sent (destination has no credentials)', { event: d.eventId, rule: d.rule, destination: d.destination, message: d.message });
-    return { ok: true, info: `logged: ${conn && 'missing' in conn ? conn.missing : 'destination removed from rules'}` };
+    return { ok: true, info: `logged: ${conn.missing}` };
   }
   try {
     return await conn.sender.send(d.message, { id: `${d.eventId}.${d.id}`, ...(d.replyTo ? { replyTo: d.replyTo } : {}) });

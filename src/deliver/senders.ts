@@ -24,7 +24,14 @@ export function connectDestinations(config: Config, env: Readonly<Record<string,
       out.set(dest.name, kept);
       continue;
     }
-    const result = dest.kind.connect(dest.settings, env);
+    let result: ReturnType<typeof dest.kind.connect>;
+    try {
+      result = dest.kind.connect(dest.settings, env);
+    } catch (e) {
+      // A malformed URL in a variable (SMTP_URL, a webhook's): refuse to start rather than log
+      // messages that should have been sent. The value itself may hold a password: never shown.
+      throw new Error(`destination "${dest.name}" (${dest.type}) cannot be set up: ${(e as Error).message}; check the environment variables it uses`);
+    }
     if ('missing' in result) {
       log.warn(`destination "${dest.name}" (${dest.type}) has no credentials: ${result.missing}; its messages will be logged, not sent`);
       out.set(dest.name, result);

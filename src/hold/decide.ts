@@ -1,4 +1,4 @@
-import type { Destination, Incident, Rule } from '../config/config.ts';
+import type { Config, Destination, Incident, Rule } from '../config/config.ts';
 import type { PlannedDelivery, Planner } from '../deliver/plan.ts';
 import { canonicalEventId } from '../events/catalog.ts';
 import { suppressHeldCloses, writeIncident, writeThrottle } from '../queue/drivers/sql.ts';
@@ -27,6 +27,16 @@ export function incidentRole(incident: Incident, eventId: string): 'open' | 'clo
   if (incident.opens.some((p) => compilePattern(p)(eventId))) return 'open';
   if (incident.closes.some((p) => compilePattern(p)(eventId))) return 'close';
   return undefined;
+}
+
+/** Whether a routing opens or closes an incident for one of its rules: such routings are recorded in the order events came. */
+export function touchesIncident(config: Config, routing: Routing): boolean {
+  const eventId = eventIdOf((routing.context ?? {}) as Record<string, unknown>);
+  return routing.plan.deliveries.some((d) => {
+    const name = config.rules.find((r) => r.name === d.rule)?.incident;
+    const incident = name ? config.incidents.get(name) : undefined;
+    return incident !== undefined && incidentRole(incident, eventId) !== undefined;
+  });
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

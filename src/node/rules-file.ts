@@ -4,6 +4,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { channelKinds } from '../channels/index.ts';
 import { loadConfig, type LoadResult } from '../config/load.ts';
 import type { TemplateCompiler } from '../template/engine.ts';
+import { nodeHttpPost } from './http-post.ts';
 import { compileTemplate } from './template-compiler.ts';
 
 /** A rules file read from disk, with every file it uses. */
@@ -51,7 +52,7 @@ export function readRulesFile(path: string, env: NodeJS.ProcessEnv = process.env
   const result: LoadResult =
     source === undefined
       ? { ok: false, errors: [{ file: shown(full), line: 1, col: 1, path: '', message: 'file not found' }] }
-      : loadConfig(source, { file: shown(full), env, kinds: channelKinds(), compile: options.compile ?? compileTemplate, readFile });
+      : loadConfig(source, { file: shown(full), env, kinds: channelKinds({ post: nodeHttpPost }), compile: options.compile ?? compileTemplate, readFile });
   return { result, source: source ?? '', version: versionOf(contents), files: [...contents.keys()], readFile, showFile };
 }
 

@@ -8,6 +8,9 @@ import { WorkLoop } from './loop.ts';
 import { afterIo } from './schedule.ts';
 import type { AttemptRecord, DueDelivery, Store } from './store.ts';
 
+/** How often to look for deliveries whose destination left the rules. */
+const ORPHAN_CHECK_MS = 10_000;
+
 /** What the dispatcher sends with: the current destinations and their connections (hot reload swaps them). */
 export interface Routes {
   readonly destinations: ReadonlyMap<string, Destination>;
@@ -35,6 +38,7 @@ export class Dispatcher {
   private readonly sends = new Set<Promise<void>>();
   private results: Array<{ record: AttemptRecord; destination: string }> = [];
   private flushScheduled = false;
+  private nextOrphanCheck = 0;
   private readonly loop: WorkLoop;
   private readonly now: () => number;
   private readonly policy: RetryPolicy;
@@ -71,6 +75,7 @@ export class Dispatcher {
   /** Starts what is due and may start; says when to look again. */
   private async step(): Promise<number | undefined> {
     const { destinations, connections } = this.routes();
+    await this.buryOrphans(destinations);
     for (const dest of destinations.values()) {
       const now = this.now();
       const free = dest.kind.concurrency - (this.perDestination.get(dest.name) ?? 0);
@@ -86,6 +91,24 @@ export class Dispatcher {
     // Work already due but held back is woken by a pacer, or by a completion (which notifies).
     const pacers = [...this.pacers.values()].filter((t) => t > now);
     return pacers.length ? Math.min(...pacers) : undefined;
+  }
+
+  /**
+   * Deliveries for a destination the rules no longer have (a reload removed it) would wait forever:
+   * they are given up on, so that they show as dead and can be replayed once it is back.
+   */
+  private async buryOrphans(destinations: ReadonlyMap<string, Destination>): Promise<void> {
+    const now = this.now();
+    if (now < this.nextOrphanCheck) return;
+    this.nextOrphanCheck = now + ORPHAN_CHECK_MS;
+    for (const name of await this.store.pendingDestinations()) {
+      if (destinations.has(name)) continue;
+      const orphans = await this.store.due(name, Number.MAX_SAFE_INTEGER, 500, this.inflight);
+      const records = await Promise.all(
+        orphans.map(async (d) => settleAttempt(d, await sendOnce(d, undefined, this.options.log), now, this.policy, this.options.log).record),
+      );
+      await this.store.record(records);
+    }
   }
 
   private launch(dest: Destination, d: DueDelivery, conn: Connection | undefined, pace?: { key: string; intervalMs: number }): void {

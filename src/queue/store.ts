@@ -267,6 +267,8 @@ export interface Store {
   due(destination: string, now: number, limit: number, skip: ReadonlySet<number>): Promise<DueDelivery[]>;
   /** When the next pending delivery falls due, if any. */
   nextDue(): Promise<number | undefined>;
+  /** The destinations that have pending deliveries (some may have left the rules since). */
+  pendingDestinations(): Promise<string[]>;
   /** Records attempts and their resulting states in one transaction. */
   record(attempts: readonly AttemptRecord[]): Promise<void>;
   events(filter: EventFilter): Promise<EventSummary[]>;

@@ -1,5 +1,6 @@
 import type { Message, MessageBatch, Queue } from '@cloudflare/workers-types/index.ts';
 import { sendOnce, settleAttempt } from '../deliver/send.ts';
+import { touchesIncident } from '../hold/decide.ts';
 import { releaseDue } from '../hold/release.ts';
 import { recordRoutings, routeStored } from '../queue/routing.ts';
 import { ConflictError, type DueDelivery, type Routed } from '../queue/store.ts';
@@ -8,8 +9,12 @@ import type { DeadLetter, WorkMessage } from './env.ts';
 
 /** The longest delay a queue message may be given (Cloudflare Queues: 12 hours). */
 const MAX_DELAY_S = 43_200;
-/** A message may arrive this much before its delivery is due and still be sent. */
-const EARLY_MS = 1_000;
+/**
+ * A message may arrive this much before its delivery is due and still be sent. One that comes
+ * earlier is a stale copy (its delivery was retried since) and is dropped; were the queue ever that
+ * early, the sweep sends the delivery once it is overdue.
+ */
+const EARLY_MS = 5_000;
 
 const delaySeconds = (untilMs: number, now: number) => Math.min(MAX_DELAY_S, Math.max(0, Math.ceil((untilMs - now) / 1000)));
 
@@ -30,20 +35,48 @@ async function dispatch(cx: WorkerContext, routed: Routed): Promise<void> {
   for (const delay of delays) await cx.env.DELIVERIES.send({ kind: 'release' }, { delaySeconds: delay });
 }
 
-/** Routes an event: its deliveries are stored, then queued. A second routing of the same event adds nothing. */
-async function route(cx: WorkerContext, eventId: string): Promise<void> {
-  const event = await cx.store.unroutedEvent(eventId);
-  if (!event) return;
-  const routing = await routeStored(event, cx.planner, cx.log, cx.enricher);
-  let routed: Routed;
+/** A place in a line: `wait` resolves when every earlier place is done. */
+interface Place {
+  wait(): Promise<void>;
+  done(): void;
+}
+
+/** Places in a line, first to last. */
+function inLine(n: number): Place[] {
+  let last: Promise<void> = Promise.resolve();
+  return Array.from({ length: n }, () => {
+    const before = last;
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    last = before.then(() => mine);
+    return { wait: () => before, done };
+  });
+}
+
+/**
+ * Routes an event: its deliveries are stored, then queued. A second routing of the same event adds
+ * nothing. One that opens or closes an incident is recorded after the events before it in the
+ * batch: a balance's recovery after its zero.
+ */
+async function route(cx: WorkerContext, eventId: string, place: Place): Promise<void> {
   try {
-    routed = await recordRoutings(cx.store, cx.planner, [routing], Date.now);
-  } catch (e) {
-    // Routed meanwhile by another consumer: nothing to add.
-    if (e instanceof ConflictError && !(await cx.store.unroutedEvent(eventId))) return;
-    throw e;
+    const event = await cx.store.unroutedEvent(eventId);
+    if (!event) return;
+    const routing = await routeStored(event, cx.planner, cx.log, cx.enricher);
+    if (touchesIncident(cx.planner.config, routing)) await place.wait();
+    else place.done();
+    let routed: Routed;
+    try {
+      routed = await recordRoutings(cx.store, cx.planner, [routing], Date.now);
+    } catch (e) {
+      // Routed meanwhile by another consumer: nothing to add.
+      if (e instanceof ConflictError && !(await cx.store.unroutedEvent(eventId))) return;
+      throw e;
+    }
+    await dispatch(cx, routed);
+  } finally {
+    place.done();
   }
-  await dispatch(cx, routed);
 }
 
 /** Releases groups and held deliveries that are due: each is claimed in D1, so it goes once however many consumers try. */
@@ -96,18 +129,21 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
 /** A batch from the delivery queue: route events, send deliveries; each message settles on its own. */
 export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerContext): Promise<void> {
   const groups = new Map<string, { intervalMs: number; due: Due[] }>();
+  const retryLater = (msg: Message<WorkMessage>, e: unknown) => {
+    cx.log.error('could not handle a queued message; the queue retries it', { message: JSON.stringify(msg.body), error: (e as Error).message });
+    msg.retry();
+  };
+  // Events are routed side by side: one waiting for the CoreAPI does not hold up the others (but
+  // those opening or closing an incident are recorded in the order they came).
+  const routes = batch.messages.filter((msg) => msg.body.kind === 'route');
+  const places = inLine(routes.length);
+  const routing = routes.map((msg, i) => route(cx, (msg.body as { event: string }).event, places[i]!).then(() => msg.ack(), (e: unknown) => retryLater(msg, e)));
+  // However many "release" messages came together, one release does it all.
+  const releases = batch.messages.filter((msg) => msg.body.kind === 'release');
+  const releasing = releases.length > 0 ? [release(cx).then(() => releases.forEach((m) => m.ack()), (e: unknown) => releases.forEach((m) => retryLater(m, e)))] : [];
   for (const msg of batch.messages) {
+    if (msg.body.kind !== 'deliver') continue;
     try {
-      if (msg.body.kind === 'route') {
-        await route(cx, msg.body.event);
-        msg.ack();
-        continue;
-      }
-      if (msg.body.kind === 'release') {
-        await release(cx);
-        msg.ack();
-        continue;
-      }
       const delivery = await cx.store.delivery(msg.body.delivery, Date.now() + EARLY_MS);
       // Sent already, dead, or a stale copy of a message whose delivery now waits for a later
       // retry; or a reply whose first message is not sent yet: queued again when that is.
@@ -122,18 +158,19 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
       group.due.push({ msg, delivery });
       groups.set(key, group);
     } catch (e) {
-      cx.log.error('could not handle a queued message; the queue retries it', { message: JSON.stringify(msg.body), error: (e as Error).message });
-      msg.retry();
+      retryLater(msg, e);
     }
   }
-  await Promise.all(
-    [...groups.values()].map((g) =>
+  await Promise.all([
+    ...routing,
+    ...releasing,
+    ...[...groups.values()].map((g) =>
       sendInTurn(cx, g.due, g.intervalMs).catch((e: Error) => {
         cx.log.error('could not record a delivery; the queue retries it', { error: e.message });
         for (const { msg } of g.due) msg.retry();
       }),
     ),
-  );
+  ]);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ExecutionContext, ExportedHandler, MessageBatch } from '@cloudflare/workers-types/index.ts';
+import type { ExecutionContext, MessageBatch } from '@cloudflare/workers-types/index.ts';
 import type { Hono } from 'hono';
 import { adminApi } from '../http/admin.ts';
 import { createApp } from '../http/app.ts';
@@ -36,17 +36,25 @@ function createWorkerApp(cx: WorkerContext): Hono {
   });
 }
 
+/** The Worker's handlers, as workerd calls them. */
+export interface SwitchboardWorker {
+  fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response>;
+  queue(batch: MessageBatch<unknown>, env: WorkerEnv): Promise<void>;
+  scheduled(controller: unknown, env: WorkerEnv, ctx: ExecutionContext): Promise<void>;
+}
+
 /**
  * The Worker: `fetch` receives VCS events, `queue` routes and delivers them, `scheduled` (a cron
  * trigger) re-queues what a lost message left behind. Built by the generated entry around the
  * bundled rules.
  */
-export function createWorker(bundle: RulesBundle): ExportedHandler<WorkerEnv> {
-  let cached: { env: WorkerEnv; cx: WorkerContext | { errors: string[] }; app?: Hono } | undefined;
+export function createWorker(bundle: RulesBundle): SwitchboardWorker {
+  // Built once per isolate: a Worker's bindings and variables do not change while it lives.
+  let cached: { cx: WorkerContext | { errors: string[] }; app?: Hono } | undefined;
   const context = (env: WorkerEnv) => {
-    if (cached?.env !== env) {
+    if (!cached) {
       const cx = createContext(bundle, env);
-      cached = { env, cx, ...('errors' in cx ? {} : { app: createWorkerApp(cx) }) };
+      cached = { cx, ...('errors' in cx ? {} : { app: createWorkerApp(cx) }) };
       if ('errors' in cx) for (const e of cx.errors) console.error(`switchboard: ${e}`);
     }
     return cached;
@@ -58,13 +66,13 @@ export function createWorker(bundle: RulesBundle): ExportedHandler<WorkerEnv> {
   };
 
   return {
-    async fetch(request, env, ctx: ExecutionContext) {
+    async fetch(request, env, ctx) {
       const { app, cx } = context(env);
       if (!app) {
         const errors = 'errors' in cx ? cx.errors : [];
-        return Response.json({ ok: false, error: `switchboard cannot start: ${errors.join('; ')}` }, { status: 503 }) as never;
+        return Response.json({ ok: false, error: `switchboard cannot start: ${errors.join('; ')}` }, { status: 503 });
       }
-      return app.fetch(request as never, env, ctx as never) as never;
+      return app.fetch(request, env, ctx);
     },
     async queue(batch, env) {
       const cx = ready(env);

@@ -1,19 +1,10 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { networkOutcome } from '../../src/channels/outcome.ts';
-
-/** A loopback port that nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));
-  const { port } = srv.address() as { port: number };
-  await new Promise((done) => srv.close(done));
-  return port;
-}
+import { freePort } from '../support/ports.ts';
 
 describe('network errors', () => {
   it('names the refused connection behind fetch\'s "fetch failed"', async () => {
-    const error = await fetch(`http://127.0.0.1:${await closedPort()}/`).catch((e: unknown) => e);
+    const error = await fetch(`http://127.0.0.1:${await freePort()}/`).catch((e: unknown) => e);
     expect(networkOutcome(error)).toEqual({ ok: false, retry: true, reason: expect.stringMatching(/^network error: fetch failed: .*ECONNREFUSED/) });
   });
 

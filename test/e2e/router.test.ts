@@ -270,6 +270,13 @@ describe('server start-up', () => {
 });
 
 describe('server options', () => {
+  it('refuses to start when a destination cannot be set up, naming it and never the value', async () => {
+    const failure = await startServer({ SMTP_URL: 'smtp://finance:s3cret-pass@[not-a-host' }).catch((e: Error) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toContain('switchboard: destination "finance" (email) cannot be set up: Invalid URL; check the environment variables it uses');
+    expect((failure as Error).message).not.toContain('s3cret-pass');
+  });
+
   it('refuses clients outside SWITCHBOARD_ALLOW_CIDRS and admits those inside', async () => {
     const outside = await startServer({ SWITCHBOARD_ALLOW_CIDRS: '10.0.0.0/8, 2001:db8::/32' });
     const inside = await startServer({ SWITCHBOARD_ALLOW_CIDRS: '10.0.0.0/8,127.0.0.0/8' });

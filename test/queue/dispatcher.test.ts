@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelKinds } from '../../src/channels/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -14,8 +13,9 @@ import { RoutingStage } from '../../src/queue/routing.ts';
 import type { Store } from '../../src/queue/store.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
-import { tempStore } from '../support/store.ts';
+import { commit, newEvent, tempStore } from '../support/store.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
+import { freePort } from '../support/ports.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -56,14 +56,6 @@ destinations:
 rules:
   - { name: zero, events: clients.balance_zero, to: desk, template: { slack: { text: "zero {{event.object_id}}" } } }
 `;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('dispatcher', () => {
   it('waits exactly as long as Slack\'s Retry-After says, never less', async () => {
@@ -148,6 +140,23 @@ describe('dispatcher', () => {
     });
     expect(e.deliveryDetails[0]!.lastError).toMatch(/^gave up after \d+ attempts over 0 s: HTTP 503/);
     expect(e.deliveryDetails[0]!.attempts.length).toBeGreaterThan(2);
+  });
+
+  it('gives up on deliveries for a destination the rules no longer have, so they show as dead', async () => {
+    const { store } = tempStore();
+    const dispatcher = new Dispatcher(store, () => ({ destinations: new Map(), connections: new Map() }), { log: silentLogger, pollMs: 50 });
+    cleanups.push(async () => {
+      await dispatcher.stop(100);
+      await store.close();
+    });
+    const e = newEvent({ destinations: ['gone'] });
+    await commit(store, [e], 0);
+    dispatcher.notify();
+    const dead = await waitForAsync('a dead delivery', async () => {
+      const x = await store.explain(e.id);
+      return x!.status === 'dead' ? x : undefined;
+    });
+    expect(dead.deliveryDetails[0]!.lastError).toBe('destination "gone" is no longer in the rules; restore it and replay');
   });
 
   it('logs, and records as done, messages for destinations without credentials', async () => {

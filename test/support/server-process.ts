@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_BUNDLE } from '../../scripts/build-node.ts';
 import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,12 +20,12 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `switchboard serve` as a user would (`node bin/switchboard.js serve`) on 127.0.0.1 with a
- * free port, and resolves once it logs that it listens.
+ * Starts `switchboard serve` as `npm start` does (`node dist/switchboard.mjs serve`, built by the
+ * tests' global setup) on 127.0.0.1 with a free port, and resolves once it logs that it listens.
  */
 export async function startServer(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
-  const child = spawn(process.execPath, ['bin/switchboard.js', ...args], {
+  const child = spawn(process.execPath, ['--enable-source-maps', NODE_BUNDLE, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,30 @@
 import { join } from 'node:path';
 import type { Plan } from '../../src/deliver/plan.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
+import type { D1Database } from '@cloudflare/workers-types/index.ts';
+import { Miniflare } from 'miniflare';
+import { d1Store } from '../../src/queue/drivers/d1.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import { canonicalJson, fingerprint } from '../../src/queue/fingerprint.ts';
 import type { AcceptOutcome, NewEvent, Store } from '../../src/queue/store.ts';
 import { tempDataDir } from './server-process.ts';
+
+/** A store and how to end it: one of each driver, for the suite every driver must pass. */
+export interface StoreUnderTest {
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** The D1 driver on a real D1 database, in workerd through Miniflare, with the migrations applied. */
+export async function tempD1Store(): Promise<StoreUnderTest> {
+  const mf = new Miniflare({ modules: true, script: 'export default {}', d1Databases: ['DB'] });
+  const db = (await mf.getD1Database('DB')) as unknown as D1Database;
+  for (const m of readMigrations()) {
+    const statements = m.sql.replace(/--.*$/gm, '').split(/;\s*$/m).map((x) => x.trim()).filter(Boolean);
+    await db.batch(statements.map((x) => db.prepare(x)));
+  }
+  return { store: d1Store(db), close: () => mf.dispose() };
+}
 
 /** A store on a real SQLite file in a fresh folder. */
 export function tempStore() {

@@ -1,27 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
+import { freePort } from './ports.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 
 export interface WorkerProcess {
   url: string;
+  /** Runs SQL on the Worker's local D1, as `wrangler d1 execute --local` does. */
+  d1(sql: string): Promise<void>;
   output: () => string;
   stop(): Promise<void>;
-}
-
-/** A free loopback port: wrangler dev wants one named, and cannot report one it picked. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));
-  const { port } = srv.address() as { port: number };
-  await new Promise((done) => srv.close(done));
-  return port;
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -65,5 +58,13 @@ export async function startWorker(vars: Record<string, string>, options: { rules
     await stop();
     throw new Error(`${e.message}; its output:\n${out}`);
   });
-  return { url: `http://127.0.0.1:${port}`, output: () => out, stop };
+  const d1 = async (sql: string) => {
+    const exec = run(['d1', 'execute', 'switchboard', '--local', '--persist-to', state, '--command', sql], {});
+    let said = '';
+    exec.stdout!.on('data', (d: Buffer) => (said += d));
+    exec.stderr!.on('data', (d: Buffer) => (said += d));
+    const code = await new Promise<number | null>((done) => exec.on('exit', done));
+    if (code !== 0) throw new Error(`wrangler d1 execute failed:\n${said}`);
+  };
+  return { url: `http://127.0.0.1:${port}`, d1, output: () => out, stop };
 }

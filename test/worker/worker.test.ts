@@ -190,6 +190,19 @@ describe('the Worker with the shipped rules.yaml', () => {
     expect(await admin(`/events/${ack.id}/replay`, 'POST')).toEqual({ ok: true, requeued: 1 });
     await settled(ack.id, (e) => e.status === 'delivered');
   });
+
+  it('routes and delivers, from the every-minute sweep, an event whose queue message was lost', async () => {
+    // Stored two minutes ago and never queued: what a failed queue write leaves behind.
+    const body = freshFailure(7004).replace(/'/g, "''");
+    const before = slack.posts.length;
+    await worker.d1(
+      `INSERT INTO events (id, events_id, object_id, received_at, payload, fingerprint) VALUES ('lost-1', 'email_rates_manager.no_attachments', '7004', ${Date.now() - 120_000}, '${body}', 'x')`,
+    );
+    const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
+    expect(res.status).toBe(200);
+    await settled('lost-1', (e) => e.status === 'delivered');
+    expect(slack.posts.length - before).toBe(1);
+  });
 });
 
 describe('the Worker, telling people once (D1)', () => {

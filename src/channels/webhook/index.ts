@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ChannelKind, Sender } from '../channel.ts';
 import { escapeJson } from '../../template/escape.ts';
+import { fetchPost, type HttpPost } from '../http-post.ts';
 import { httpOutcome, networkOutcome } from '../outcome.ts';
 
 export const webhookSettings = z.strictObject({
@@ -28,17 +29,18 @@ const DIGEST_BODY =
   '{"text": "{{count}} × {{title}}{{#if group.label}} ({{group.label}}){{/if}}", "rule": "{{rule.name}}", "digest": true, "count": {{count}}, "group": "{{group.label}}", ' +
   '"events": [{{#each events}}{{#unless @first}}, {{/unless}}{"event": {{{json event}}}, "data": {{{json data}}}, "summary": "{{summary}}"}{{/each}}] }';
 
-function httpSender(settings: WebhookSettings, fetchFn: typeof fetch): Sender<WebhookMessage> {
+function httpSender(settings: WebhookSettings, post: HttpPost): Sender<WebhookMessage> {
   return {
     async send(message) {
       try {
-        const res = await fetchFn(settings.url, {
+        const res = await post({
+          url: settings.url,
           method: settings.method,
           headers: { 'content-type': 'application/json', 'user-agent': 'switchboard', ...settings.headers },
           body: JSON.stringify(message.body),
-          signal: AbortSignal.timeout(settings.timeout_ms),
+          timeoutMs: settings.timeout_ms,
         });
-        return httpOutcome(res.status, (await res.text()).slice(0, 300), res.headers.get('retry-after'));
+        return httpOutcome(res.status, res.text, res.retryAfter);
       } catch (e) {
         return networkOutcome(e);
       }
@@ -46,7 +48,7 @@ function httpSender(settings: WebhookSettings, fetchFn: typeof fetch): Sender<We
   };
 }
 
-export function webhookChannel(runtime: { fetch?: typeof fetch } = {}): ChannelKind<WebhookSettings, WebhookMessage> {
+export function webhookChannel(runtime: { post?: HttpPost } = {}): ChannelKind<WebhookSettings, WebhookMessage> {
   return {
     type: 'webhook',
     settings: webhookSettings as unknown as z.ZodType<WebhookSettings>,
@@ -64,7 +66,7 @@ export function webhookChannel(runtime: { fetch?: typeof fetch } = {}): ChannelK
     concurrency: 16,
     connect(settings) {
       if (!settings.url) return { missing: 'its url is empty' };
-      return httpSender(settings, runtime.fetch ?? ((input, init) => fetch(input, init)));
+      return httpSender(settings, runtime.post ?? fetchPost());
     },
   };
 }

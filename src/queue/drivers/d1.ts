@@ -80,6 +80,9 @@ export function d1Store(db: D1Database): D1Store {
     async overdue(before, limit) {
       return (await all<DueRow>(SQL.overdue, before, limit)).map(dueDelivery);
     },
+    async pendingDestinations() {
+      return (await all<{ destination: string }>(SQL.pendingDestinations)).map((r) => r.destination);
+    },
     async nextDue() {
       return (await first<{ at: number | null }>(SQL.nextDue))?.at ?? undefined;
     },
@@ -110,13 +113,13 @@ export function d1Store(db: D1Database): D1Store {
       return (await all<{ id: number }>(SQL.replayDead, now, now)).map((r) => r.id);
     },
     async prune(before) {
-      const n = (await stmt(SQL.prune, before).run()).meta.changes;
+      const n = (await all(SQL.prune, before)).length;
       await holds.pruneHolds(before);
       return n;
     },
     async purgeDead() {
       const [purged] = await db.batch([stmt(SQL.purgeDead), stmt(SQL.purgeOrphans)]);
-      return purged?.meta.changes ?? 0;
+      return purged?.results.length ?? 0;
     },
     async close() {},
   };

@@ -62,6 +62,7 @@ export const SQL = {
   // Deliveries that waited for this one's message (or the digest's that carries it) to answer it.
   replies: `SELECT d.id FROM deliveries d JOIN deliveries r ON r.id = d.reply_to WHERE ? IN (r.id, r.merged_into) AND d.status = 'pending'`,
   nextDue: `SELECT MIN(next_at) AS at FROM deliveries WHERE status = 'pending'`,
+  pendingDestinations: `SELECT DISTINCT destination FROM deliveries WHERE status = 'pending'`,
   insertAttempt: 'INSERT INTO attempts (delivery_id, at, ok, detail) VALUES (?, ?, ?, ?)',
   updateDelivery: 'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ?, ref = COALESCE(?, ref) WHERE id = ?',
   unrouted: 'SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at LIMIT ?',
@@ -76,14 +77,15 @@ export const SQL = {
   replay: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
     WHERE event_id = ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
   replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ? WHERE status = 'dead' RETURNING id`,
+  // RETURNING to count: D1's change count includes the rows a cascade deletes, SQLite's does not.
   prune: `DELETE FROM events WHERE received_at < ? AND NOT EXISTS
-    (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'dead', 'held'))`,
+    (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'dead', 'held')) RETURNING id`,
   // Hold state nothing waits on any more, older than the retention period.
   pruneGroups: `DELETE FROM groups WHERE flush_at IS NULL AND COALESCE(last_flush_at, 0) < ?
     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.group_id = groups.id AND d.status = 'held')`,
   pruneThrottles: 'DELETE FROM throttles WHERE period_start < ?',
   pruneIncidents: `DELETE FROM incidents WHERE state <> 'open' AND COALESCE(closing_until, opened_at) < ?`,
-  purgeDead: `DELETE FROM deliveries WHERE status = 'dead'`,
+  purgeDead: `DELETE FROM deliveries WHERE status = 'dead' RETURNING id`,
   purgeOrphans: `DELETE FROM events WHERE duplicate_of IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)
     AND json_extract(plan, '$.deliveries') > 0`,
 } as const;

@@ -53,6 +53,7 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     insertEvent: db.prepare(SQL.insertEvent),
     due: db.prepare<[string, number, number], DueRow>(SQL.due),
     nextDue: db.prepare<[], { at: number | null }>(SQL.nextDue),
+    pendingDestinations: db.prepare<[], string>(SQL.pendingDestinations).pluck(),
     insertAttempt: db.prepare(SQL.insertAttempt),
     updateDelivery: db.prepare(SQL.updateDelivery),
     unrouted: db.prepare<[number], { id: string; payload: string; received_at: number }>(SQL.unrouted),
@@ -62,8 +63,8 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     attemptsOf: db.prepare<[number], AttemptRow>(SQL.attemptsOf),
     replay: db.prepare<[number, number, string], number>(SQL.replay).pluck(),
     replayDead: db.prepare<[number, number], number>(SQL.replayDead).pluck(),
-    prune: db.prepare(SQL.prune),
-    purgeDead: db.prepare(SQL.purgeDead),
+    prune: db.prepare(SQL.prune).pluck(),
+    purgeDead: db.prepare(SQL.purgeDead).pluck(),
     purgeOrphans: db.prepare(SQL.purgeOrphans),
   };
 
@@ -97,7 +98,7 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
   const holds = holdMethods(sqliteRunner(db));
 
   const purgeTx = db.transaction(() => {
-    const n = q.purgeDead.run().changes;
+    const n = q.purgeDead.all().length;
     q.purgeOrphans.run();
     return n;
   });
@@ -125,6 +126,9 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     async nextDue() {
       return q.nextDue.get()?.at ?? undefined;
     },
+    async pendingDestinations() {
+      return q.pendingDestinations.all();
+    },
     async record(records) {
       if (records.length > 0) recordTx(records);
     },
@@ -144,7 +148,7 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
       return q.replayDead.all(now, now);
     },
     async prune(before) {
-      const n = q.prune.run(before).changes;
+      const n = q.prune.all(before).length;
       await holds.pruneHolds(before);
       return n;
     },

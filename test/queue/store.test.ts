@@ -1,14 +1,28 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/queue/store.ts';
-import { commit, newEvent, tempStore } from '../support/store.ts';
+import { commit, newEvent, tempD1Store, tempStore, type StoreUnderTest } from '../support/store.ts';
 
 const HOUR = 3_600_000;
-let store: Store;
-afterEach(async () => store?.close());
 
-describe('sqlite store', () => {
+const DRIVERS: Array<[string, () => Promise<StoreUnderTest>]> = [
+  ['SQLite (Node)', async () => {
+    const { store } = tempStore();
+    return { store, close: () => store.close() };
+  }],
+  ['D1 (Workers)', tempD1Store],
+];
+
+// One suite, every driver: the outbox behaves the same on both runtimes.
+describe.each(DRIVERS)('the store on %s', (_name, open) => {
+  let under: StoreUnderTest;
+  let store: Store;
+  beforeEach(async () => {
+    under = await open();
+    store = under.store;
+  });
+  afterEach(async () => under.close());
+
   it('keeps every event, routed or not, with its deliveries', async () => {
-    ({ store } = tempStore());
     const routed = newEvent({ destinations: ['a', 'b'] });
     const unrouted = newEvent({ destinations: [] });
     expect(await commit(store, [routed, unrouted], HOUR)).toEqual([{}, {}]);
@@ -18,10 +32,10 @@ describe('sqlite store', () => {
       [routed.id, 'pending', 2],
     ]);
     expect((await store.due('a', Date.now(), 10, new Set())).map((d) => d.eventId)).toEqual([routed.id]);
+    expect((await store.pendingDestinations()).sort()).toEqual(['a', 'b']);
   });
 
   it('recognises the same payload within the window, whatever the key order, and nothing else', async () => {
-    ({ store } = tempStore());
     const t = Date.now();
     const payload = { event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.update', object_id: 1 }, data: { a: 1, b: 2 } };
     const reordered = { data: { b: 2, a: 1 }, event: { object_id: 1, events_id: 'clients.update', dt: '2022-01-24T15:44:47+00:00' } };
@@ -37,7 +51,6 @@ describe('sqlite store', () => {
   });
 
   it('records attempts, and derives failed, dead and delivered', async () => {
-    ({ store } = tempStore());
     const e = newEvent({ destinations: ['a'] });
     await commit(store, [e], 0);
     const [d] = await store.due('a', Date.now(), 10, new Set());
@@ -60,7 +73,6 @@ describe('sqlite store', () => {
   });
 
   it('replays dead deliveries as new ones', async () => {
-    ({ store } = tempStore());
     const [a, b] = [newEvent(), newEvent()];
     await commit(store, [a, b], 0);
     for (const d of await store.due('d', Date.now(), 10, new Set())) {
@@ -74,7 +86,6 @@ describe('sqlite store', () => {
   });
 
   it('prunes delivered events after the retention period and keeps dead ones until purged', async () => {
-    ({ store } = tempStore());
     const old = Date.now() - 40 * 24 * HOUR;
     const [delivered, dead, fresh] = [newEvent({ receivedAt: old }), newEvent({ receivedAt: old }), newEvent()];
     await commit(store, [delivered, dead, fresh], 0);
