@@ -7,11 +7,13 @@ import { releaseDue } from '../../src/hold/release.ts';
 import { silentLogger } from '../../src/log.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
 import { compileTemplate } from '../../src/node/template-compiler.ts';
+import { d1Store } from '../../src/queue/drivers/d1.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import { newEvent } from '../../src/queue/intake.ts';
 import { recordRoutings, routeStored } from '../../src/queue/routing.ts';
 import type { DueDelivery, Routing, Store } from '../../src/queue/store.ts';
 import { tempDataDir } from './server-process.ts';
+import { tempD1 } from './store.ts';
 
 export interface Post {
   events_id: string;
@@ -25,17 +27,17 @@ export interface Sent extends DueDelivery {
 }
 
 /**
- * The routing and release of a real rules file over a real SQLite file, with the clock in the
+ * The routing and release of a real rules file over a real database (a SQLite file, or D1 in
+ * workerd), with the clock in the
  * test's hands: every step takes the time it happens at. `send` plays the dispatcher: it takes
  * every sendable delivery and records it sent, with a reference replies can answer.
  */
-export function holdHarness(yaml: string) {
+export function holdHarness(yaml: string, driver: Driver = sqliteDriver()) {
   const loaded = loadConfig(yaml, { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.path}: ${e.message}`).join('\n'));
   const config = loaded.config;
   const planner = new Planner(config, compileTemplate);
-  const file = join(tempDataDir(), 'switchboard.db');
-  const open = () => sqliteStore(file, { migrations: readMigrations() });
+  const open = driver.open;
   let store: Store = open();
   let seq = 0;
   const sent: Sent[] = [];
@@ -74,7 +76,6 @@ export function holdHarness(yaml: string) {
   return {
     config,
     planner,
-    file,
     get store() {
       return store;
     },
@@ -91,15 +92,36 @@ export function holdHarness(yaml: string) {
       await releaseDue(store, planner, at, silentLogger);
       return send(at);
     },
-    /** Closes the store and opens the file again, as a restart does. */
+    /** Closes the store and opens the database again, as a restart does. */
     async restart() {
       await store.close();
       store = open();
     },
-    /** A second store on the same file: another process or isolate. */
+    /** A second store on the same database: another process or isolate. */
     another: open,
-    close: () => store.close(),
+    close: async () => {
+      await store.close();
+      await driver.close?.();
+    },
   };
+}
+
+/** Where a harness keeps its state: stores opened on one database, as many as wanted. */
+export interface Driver {
+  open(): Store;
+  close?(): Promise<void>;
+}
+
+/** A SQLite file in a fresh folder (Node). */
+export function sqliteDriver(): Driver {
+  const file = join(tempDataDir(), 'switchboard.db');
+  return { open: () => sqliteStore(file, { migrations: readMigrations() }) };
+}
+
+/** A D1 database in workerd through Miniflare (Workers). */
+export async function d1Driver(): Promise<Driver> {
+  const { db, close } = await tempD1();
+  return { open: () => d1Store(db), close };
 }
 
 /** Slack text of a sent message. */

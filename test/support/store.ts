@@ -15,15 +15,21 @@ export interface StoreUnderTest {
   close(): Promise<void>;
 }
 
-/** The D1 driver on a real D1 database, in workerd through Miniflare, with the migrations applied. */
-export async function tempD1Store(): Promise<StoreUnderTest> {
+/** A real D1 database, in workerd through Miniflare, with the migrations applied. */
+export async function tempD1(): Promise<{ db: D1Database; close(): Promise<void> }> {
   const mf = new Miniflare({ modules: true, script: 'export default {}', d1Databases: ['DB'] });
   const db = (await mf.getD1Database('DB')) as unknown as D1Database;
   for (const m of readMigrations()) {
     const statements = m.sql.replace(/--.*$/gm, '').split(/;\s*$/m).map((x) => x.trim()).filter(Boolean);
     await db.batch(statements.map((x) => db.prepare(x)));
   }
-  return { store: d1Store(db), close: () => mf.dispose() };
+  return { db, close: () => mf.dispose() };
+}
+
+/** The D1 driver on a real D1 database (tempD1). */
+export async function tempD1Store(): Promise<StoreUnderTest> {
+  const { db, close } = await tempD1();
+  return { store: d1Store(db), close };
 }
 
 /** A store on a real SQLite file in a fresh folder. */
