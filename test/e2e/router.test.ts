@@ -1,39 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL, FINANCE, fixture, payloadOf, PROVISIONING, RATE_FAILURES } from '../support/shipped-events.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
 
-const FIXTURES = new URL('../fixtures/events/', import.meta.url);
-const fixture = (id: string) => readFileSync(new URL(`${id}.json`, FIXTURES), 'utf8');
-const ALL = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
 const TOKEN = 'e2e-secret-token';
 const ADMIN = 'e2e-admin-token';
-
-const RATE_FAILURES = [
-  'email_rates_manager.rate_tables_no_match',
-  'email_rates_manager.no_attachments',
-  'email_rates_manager.file_processing_error',
-  'importd.process_failed',
-];
-const PROVISIONING = ALL.filter((id) => id.startsWith('clients.accounts.') || id.startsWith('clients.subscriptions.'));
-const FINANCE = ['clients.balance_zero', 'clients.balance_notzero'];
-
-// The shipped rules group the rate desk's failures per mailbox: failures from one mailbox within
-// 5 minutes make one digest after the first message. Here each comes from its own mailbox, so each
-// is told at once (grouping has a test of its own below).
-const MAILBOX: Record<string, string> = {
-  'email_rates_manager.rate_tables_no_match': 'pricing@carrier.example',
-  'email_rates_manager.no_attachments': 'decks@carrier.example',
-};
-function payloadOf(id: string): string {
-  if (!MAILBOX[id]) return fixture(id);
-  const p = JSON.parse(fixture(id));
-  p.data.credentials.login = MAILBOX[id];
-  return JSON.stringify(p);
-}
 
 describe('the server with the shipped rules.yaml, all 22 events', () => {
   let slack: Awaited<ReturnType<typeof startSlackApi>>;

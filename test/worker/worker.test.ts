@@ -2,9 +2,9 @@
  * The Workers build in the real workerd runtime (wrangler dev on 127.0.0.1, local D1 and queues),
  * with the shipped rules.yaml, against a real SMTP server, a Slack API stand-in and a webhook sink.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoreApi, type CoreApiStandIn } from '../support/coreapi.ts';
+import { ALL, FINANCE, fixture, payloadOf, PROVISIONING, RATE_FAILURES } from '../support/shipped-events.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi, type SlackAnswer } from '../support/slack-api.ts';
@@ -12,14 +12,8 @@ import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
 import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
 
-const FIXTURES = new URL('../fixtures/events/', import.meta.url);
-const fixture = (id: string) => readFileSync(new URL(`${id}.json`, FIXTURES), 'utf8');
-const ALL = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
 const TOKEN = 'worker-secret-token';
 const ADMIN = 'worker-admin-token';
-const RATE_FAILURES = ['email_rates_manager.rate_tables_no_match', 'email_rates_manager.no_attachments', 'email_rates_manager.file_processing_error', 'importd.process_failed'];
-const PROVISIONING = ALL.filter((id) => id.startsWith('clients.accounts.') || id.startsWith('clients.subscriptions.'));
-const FINANCE = ['clients.balance_zero', 'clients.balance_notzero'];
 
 /**
  * A rate-import failure no earlier test posted (a repeat would be a duplicate), from a mailbox of
@@ -30,18 +24,6 @@ function freshFailure(objectId: number): string {
   payload.event.object_id = objectId;
   payload.data.credentials.login = `rates-${objectId}@carrier.example`;
   return JSON.stringify(payload);
-}
-
-// As in test/e2e/router.test.ts: the e-mail failures from mailboxes of their own, each told at once.
-const MAILBOX: Record<string, string> = {
-  'email_rates_manager.rate_tables_no_match': 'pricing@carrier.example',
-  'email_rates_manager.no_attachments': 'decks@carrier.example',
-};
-function payloadOf(id: string): string {
-  if (!MAILBOX[id]) return fixture(id);
-  const p = JSON.parse(fixture(id));
-  p.data.credentials.login = MAILBOX[id];
-  return JSON.stringify(p);
 }
 
 describe('the Worker with the shipped rules.yaml', () => {
