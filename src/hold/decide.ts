@@ -1,7 +1,7 @@
 import type { Config, Destination, Incident, Rule } from '../config/config.ts';
 import type { PlannedDelivery, Planner } from '../deliver/plan.ts';
 import { canonicalEventId } from '../events/catalog.ts';
-import { suppressHeldCloses, writeIncident, writeThrottle } from '../queue/drivers/sql.ts';
+import { suppressHeldCloses, writeIncident, writeThrottle } from '../queue/drivers/writes.ts';
 import type { DeliveryStatus, IncidentRow, Routing, Statement, Store, ThrottleRow } from '../queue/store.ts';
 import { compilePattern } from '../rules/pattern.ts';
 import { formatDuration } from './duration.ts';

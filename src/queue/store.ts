@@ -25,7 +25,7 @@ export interface UnroutedEvent {
   readonly receivedAt: number;
 }
 
-/** One SQL statement with its positional parameters (the shared SQL of drivers/sql.ts). */
+/** One SQL statement with its positional parameters (the shared SQL of drivers/sql.ts and writes.ts). */
 export interface Statement {
   readonly sql: string;
   readonly params: readonly unknown[];

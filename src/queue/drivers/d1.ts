@@ -2,7 +2,8 @@ import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types/
 import { storedCanonical } from '../fingerprint.ts';
 import type { AcceptOutcome, DueDelivery, Store, UnroutedEvent } from '../store.ts';
 import { holdMethods, type SqlRunner } from './holds.ts';
-import { dueDelivery, eventsQuery, explanation, SQL, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './sql.ts';
+import { dueDelivery, explanation, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './rows.ts';
+import { eventsQuery, SQL } from './sql.ts';
 
 /** What the Workers build needs beyond the store every runtime has. */
 export interface D1Store extends Store {

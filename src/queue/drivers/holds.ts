@@ -1,16 +1,7 @@
 import { ConflictError, type DueHeld, type GroupItem, type HoldSnapshot, type Routed, type Statement, type Store } from '../store.ts';
-import {
-  HOLD_SQL,
-  incidentRow,
-  isGuardFailure,
-  releaseStatements,
-  routeStatements,
-  SQL,
-  throttleRow,
-  type IncidentDbRow,
-  type RouteRole,
-  type ThrottleDbRow,
-} from './sql.ts';
+import { incidentRow, throttleRow, type IncidentDbRow, type ThrottleDbRow } from './rows.ts';
+import { HOLD_SQL, SQL } from './sql.ts';
+import { isGuardFailure, releaseStatements, routeStatements, type RouteRole } from './writes.ts';
 
 /** What one statement of a transaction did. */
 export interface StatementResult {
@@ -58,7 +49,7 @@ function produced(results: ReadonlyArray<StatementResult & { role: RouteRole }>,
 }
 
 /**
- * Routing, hold state and its release, in the SQL both drivers share (drivers/sql.ts): SQLite on
+ * Routing, hold state and its release, in the SQL both drivers share (sql.ts, writes.ts): SQLite on
  * Node and D1 on Workers differ only in how they run a statement and a transaction.
  */
 export function holdMethods(run: SqlRunner): HoldMethods {

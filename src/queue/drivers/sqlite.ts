@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import type { AcceptOutcome, AttemptRecord, Explanation, NewEvent, Statement, Store } from '../store.ts';
 import { storedCanonical } from '../fingerprint.ts';
 import { holdMethods, type SqlRunner, type StatementResult } from './holds.ts';
-import { dueDelivery, eventsQuery, explanation, SQL, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './sql.ts';
+import { dueDelivery, explanation, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './rows.ts';
+import { eventsQuery, SQL } from './sql.ts';
 
 /** A schema change: a file of migrations/, applied once, in name order. */
 export interface Migration {
