@@ -23,10 +23,11 @@ async function startBare(): Promise<{ url: string; stop: () => void }> {
   return { url, stop: () => child.kill() };
 }
 
-/** Peak resident memory of a process, from Linux's /proc. */
+/** Peak resident memory of a process, from Linux's /proc, printed and returned. */
 function peakRssMiB(pid: number): number {
-  const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1]);
-  return kb / 1024;
+  const mib = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1]) / 1024;
+  console.log(`  peak RSS ${mib.toFixed(0)} MiB`);
+  return mib;
 }
 
 const fmt = (r: WrkResult) => `${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms`;
@@ -40,9 +41,7 @@ async function ingest(script: string, baseline: Map<number, WrkResult>, label: s
       const b = baseline.get(c)!;
       console.log(`  ${String(c).padStart(2)} connections: ${fmt(r)}   = ${(r.rps / b.rps).toFixed(2)}× bare throughput, p99 ${(r.p99Ms / b.p99Ms).toFixed(1)}× bare`);
     }
-    const rss = peakRssMiB(server.child.pid!);
-    console.log(`  peak RSS ${rss.toFixed(0)} MiB`);
-    return rss;
+    return peakRssMiB(server.child.pid!);
   } finally {
     await server.stop();
   }
@@ -60,9 +59,7 @@ async function endToEnd(script: string, bare64: WrkResult): Promise<number> {
     const rate = sink.requests.length / seconds;
     console.log(`\nend to end (64 connections posting for ${SECONDS} s, every event to a local webhook sink)`);
     console.log(`  ${posted.requests} events acknowledged, all ${sink.requests.length} delivered in ${seconds.toFixed(1)} s: ${Math.round(rate)} events/s = ${(rate / bare64.rps).toFixed(2)}× bare throughput`);
-    const rss = peakRssMiB(server.child.pid!);
-    console.log(`  peak RSS ${rss.toFixed(0)} MiB`);
-    return rss;
+    return peakRssMiB(server.child.pid!);
   } finally {
     await server?.stop();
     await sink.close();

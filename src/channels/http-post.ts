@@ -1,3 +1,6 @@
+import type { SendResult } from './channel.ts';
+import { httpOutcome, networkOutcome } from './outcome.ts';
+
 /** One HTTP request a channel makes, and what it needs of the answer. */
 export interface HttpPostRequest {
   readonly url: string;
@@ -29,4 +32,14 @@ export function fetchPost(fetchFn: typeof fetch = (input, init) => fetch(input, 
     const res = await fetchFn(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     return { status: res.status, text: (await res.text()).slice(0, TEXT_KEPT), retryAfter: res.headers.get('retry-after') };
   };
+}
+
+/** Sends one request and classifies the answer (or the failure to get one), as every HTTP channel does. */
+export async function sendHttp(post: HttpPost, request: HttpPostRequest): Promise<SendResult> {
+  try {
+    const res = await post(request);
+    return httpOutcome(res.status, res.text, res.retryAfter);
+  } catch (e) {
+    return networkOutcome(e);
+  }
 }

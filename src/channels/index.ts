@@ -15,7 +15,7 @@ export interface ChannelRuntime {
 /** Every channel type a destination may have, by `type`. */
 export function channelKinds(runtime: ChannelRuntime = {}): Map<string, ChannelKind<unknown, unknown>> {
   const kinds = [
-    slackChannel({ ...(runtime.slackFetch ? { fetch: runtime.slackFetch } : {}) }),
+    slackChannel({ ...(runtime.slackFetch ? { fetch: runtime.slackFetch } : {}), ...(runtime.post ? { post: runtime.post } : {}) }),
     emailChannel(),
     webhookChannel({ ...(runtime.post ? { post: runtime.post } : {}) }),
   ] as unknown as ChannelKind<unknown, unknown>[];

@@ -7,7 +7,8 @@ import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { connectDestinations, type Connection } from '../deliver/senders.ts';
 import { parseAllowList, type Cidr } from '../http/auth.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { d1Store, type D1Store } from '../queue/drivers/d1.ts';
+import { d1Store } from '../queue/drivers/d1.ts';
+import type { SqlStore } from '../queue/drivers/outbox.ts';
 import { DEFAULT_POLICY, type RetryPolicy } from '../queue/policy.ts';
 import { bundledCompiler, loadBundle, stringVars, type RulesBundle } from './bundle.ts';
 import type { WorkerEnv } from './env.ts';
@@ -19,7 +20,7 @@ export interface WorkerContext {
   readonly planner: Planner;
   readonly enricher: EnrichmentSource;
   readonly connections: ReadonlyMap<string, Connection>;
-  readonly store: D1Store;
+  readonly store: SqlStore;
   readonly log: Logger;
   readonly settings: ServiceSettings;
   readonly policy: RetryPolicy;

@@ -1,9 +1,9 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoreApi, type CoreApiStandIn } from '../support/coreapi.ts';
 import { runCli, startServer, type ServerProcess } from '../support/server-process.ts';
 import { startSmtp, type Received } from '../support/smtp.ts';
 import { waitFor } from '../support/wait.ts';
+import { freePort } from '../support/ports.ts';
 
 // The shipped rules.yaml with the VCS CoreAPI: finance's balance-zero e-mail names the client and
 // shows its balance and credit limit; when the CoreAPI is slow, down or refuses the key, the e-mail
@@ -20,14 +20,6 @@ async function post(server: ServerProcess, body: string): Promise<{ id: string }
   const res = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body });
   expect(res.status).toBe(200);
   return (await res.json()) as { id: string };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 type Smtp = Awaited<ReturnType<typeof startSmtp>>;

@@ -1,11 +1,12 @@
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventSummary, Explanation } from '../../src/queue/store.ts';
 import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
+import { freePort } from '../support/ports.ts';
 
 // What operators do with a running Switchboard: idempotent intake, the admin API, the CLI on the
 // server's DATA_DIR, fallback messages for broken templates, and stopping without losing deliveries.
@@ -27,15 +28,6 @@ async function post(server: ServerProcess, body: unknown): Promise<Ack> {
   const res = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
   expect(res.status).toBe(200);
   return (await res.json()) as Ack;
-}
-
-/** A fresh TCP port with nothing listening on it: an SMTP server that is down. */
-async function freePort(): Promise<number> {
-  const srv = createTcpServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** A Slack API stand-in that holds each chat.postMessage unanswered until `release()`: a send in flight. */

@@ -1,8 +1,8 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiEndpoint, CoreApiClient, CoreApiError } from '../../src/enrich/coreapi.ts';
 import { startCoreApi, type CoreApiStandIn } from '../support/coreapi.ts';
 import { startHttpServer } from '../support/http-server.ts';
+import { freePort } from '../support/ports.ts';
 
 const KEY = 'coreapi-test-key-5b1e0c';
 const ACME = { id: 12, name: 'ACME Telecom', balance: -3.5, credit: 500, currency: 'USD', currencies_id: 1 };
@@ -16,14 +16,6 @@ async function failure(p: Promise<unknown>): Promise<CoreApiError> {
     return e as CoreApiError;
   }
   throw new Error('the call succeeded');
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 describe('CoreApiClient against a local CoreAPI stand-in', () => {

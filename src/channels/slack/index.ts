@@ -2,6 +2,7 @@ import { LogLevel, WebClient, WebAPIPlatformError, WebAPIRateLimitedError, WebAP
 import { z } from 'zod';
 import type { ChannelKind, DetailLine, Environment, Sender } from '../channel.ts';
 import { escapeSlack, escapeSlackJson } from '../../template/escape.ts';
+import { fetchPost, sendHttp, type HttpPost } from '../http-post.ts';
 import { httpOutcome, networkOutcome, retry, sent, slackOutcome } from '../outcome.ts';
 import { fitBlocks, fitText40k } from './limits.ts';
 
@@ -90,27 +91,18 @@ function botSender(settings: SlackSettings, token: string, env: Environment, fet
 }
 
 /** Incoming webhooks answer plain text: "ok", or an error such as "invalid_payload". */
-function webhookSender(url: string, fetchFn: typeof fetch): Sender<SlackMessage> {
+/** A Slack incoming webhook: a JSON POST like any other webhook's. */
+function webhookSender(url: string, post: HttpPost): Sender<SlackMessage> {
   return {
-    async send(message) {
-      try {
-        const res = await fetchFn(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(message),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
-        return httpOutcome(res.status, await res.text(), res.headers.get('retry-after'));
-      } catch (e) {
-        return networkOutcome(e);
-      }
-    },
+    send: (message) => sendHttp(post, { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message), timeoutMs: REQUEST_TIMEOUT_MS }),
   };
 }
 
-/** Options a runtime passes in: Workers needs its own fetch wrapper (see README, Workers). */
+/** Options a runtime passes in: Workers needs its own fetch wrapper for the Web API client (see README, Workers). */
 export interface SlackRuntime {
   fetch?: typeof fetch;
+  /** How incoming webhooks are posted (as webhooks are). */
+  post?: HttpPost;
 }
 
 export function slackChannel(runtime: SlackRuntime = {}): ChannelKind<SlackSettings, SlackMessage> {
@@ -133,8 +125,7 @@ export function slackChannel(runtime: SlackRuntime = {}): ChannelKind<SlackSetti
     concurrency: 1,
     pacing: (s) => (s.pace_ms > 0 ? { key: `slack ${s.channel ?? s.webhook_url}`, intervalMs: s.pace_ms } : undefined),
     connect(settings, env) {
-      const fetchFn = runtime.fetch ?? ((input, init) => fetch(input, init));
-      if (settings.webhook_url) return webhookSender(settings.webhook_url, fetchFn);
+      if (settings.webhook_url) return webhookSender(settings.webhook_url, runtime.post ?? fetchPost(runtime.fetch));
       const token = env[settings.token_env];
       if (!token) return { missing: `${settings.token_env} is not set` };
       return botSender(settings, token, env, runtime.fetch);

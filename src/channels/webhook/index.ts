@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { ChannelKind, Sender } from '../channel.ts';
 import { escapeJson } from '../../template/escape.ts';
-import { fetchPost, type HttpPost } from '../http-post.ts';
-import { httpOutcome, networkOutcome } from '../outcome.ts';
+import { fetchPost, sendHttp, type HttpPost } from '../http-post.ts';
 
 export const webhookSettings = z.strictObject({
   url: z.string().describe('Where to POST; use ${ENV_VAR} for URLs that carry a secret.'),
@@ -31,20 +30,14 @@ const DIGEST_BODY =
 
 function httpSender(settings: WebhookSettings, post: HttpPost): Sender<WebhookMessage> {
   return {
-    async send(message) {
-      try {
-        const res = await post({
-          url: settings.url,
-          method: settings.method,
-          headers: { 'content-type': 'application/json', 'user-agent': 'switchboard', ...settings.headers },
-          body: JSON.stringify(message.body),
-          timeoutMs: settings.timeout_ms,
-        });
-        return httpOutcome(res.status, res.text, res.retryAfter);
-      } catch (e) {
-        return networkOutcome(e);
-      }
-    },
+    send: (message) =>
+      sendHttp(post, {
+        url: settings.url,
+        method: settings.method,
+        headers: { 'content-type': 'application/json', 'user-agent': 'switchboard', ...settings.headers },
+        body: JSON.stringify(message.body),
+        timeoutMs: settings.timeout_ms,
+      }),
   };
 }
 

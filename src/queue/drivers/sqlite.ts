@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
-import type { AcceptOutcome, AttemptRecord, Explanation, NewEvent, Statement, Store } from '../store.ts';
+import type { AcceptOutcome, NewEvent, Statement } from '../store.ts';
 import { storedCanonical } from '../fingerprint.ts';
-import { holdMethods, type SqlRunner, type StatementResult } from './holds.ts';
-import { dueDelivery, explanation, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './rows.ts';
-import { eventsQuery, SQL } from './sql.ts';
+import type { SqlRunner, StatementResult } from './holds.ts';
+import { outboxMethods, type SqlStore } from './outbox.ts';
+import { SQL } from './sql.ts';
 
 /** A schema change: a file of migrations/, applied once, in name order. */
 export interface Migration {
@@ -39,7 +39,7 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): void 
 }
 
 /** The store on an embedded SQLite file (WAL): one writer, this process; readers may be CLI commands. */
-export function sqliteStore(file: string, options: SqliteOptions): Store {
+export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // NORMAL: a commit is in the WAL before we answer, so a killed process loses nothing; FULL also
@@ -52,21 +52,6 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
   const q = {
     sameFingerprint: db.prepare<[string, number], { id: string; payload: string }>(SQL.sameFingerprint),
     insertEvent: db.prepare(SQL.insertEvent),
-    due: db.prepare<[string, number, number], DueRow>(SQL.due),
-    nextDue: db.prepare<[], { at: number | null }>(SQL.nextDue),
-    pendingDestinations: db.prepare<[], string>(SQL.pendingDestinations).pluck(),
-    insertAttempt: db.prepare(SQL.insertAttempt),
-    updateDelivery: db.prepare(SQL.updateDelivery),
-    unrouted: db.prepare<[number], { id: string; payload: string; received_at: number }>(SQL.unrouted),
-    markRouted: db.prepare(SQL.markRouted),
-    event: db.prepare<[string], EventRow>(SQL.event),
-    deliveriesOf: db.prepare<[string], DeliveryRow>(SQL.deliveriesOf),
-    attemptsOf: db.prepare<[number], AttemptRow>(SQL.attemptsOf),
-    replay: db.prepare<[number, number, string], number>(SQL.replay).pluck(),
-    replayDead: db.prepare<[number, number], number>(SQL.replayDead).pluck(),
-    prune: db.prepare(SQL.prune).pluck(),
-    purgeDead: db.prepare(SQL.purgeDead).pluck(),
-    purgeOrphans: db.prepare(SQL.purgeOrphans),
   };
 
   function findDuplicate(e: NewEvent, since: number, batch: Map<string, NewEvent[]>): string | undefined {
@@ -89,72 +74,10 @@ export function sqliteStore(file: string, options: SqliteOptions): Store {
     });
   });
 
-  const recordTx = db.transaction((records: readonly AttemptRecord[]) => {
-    for (const r of records) {
-      q.insertAttempt.run(r.deliveryId, r.at, r.ok ? 1 : 0, r.detail);
-      q.updateDelivery.run(r.status, r.nextAt ?? r.at, r.ok ? null : r.detail, r.ref ?? null, r.deliveryId);
-    }
-  });
-
-  const holds = holdMethods(sqliteRunner(db));
-
-  const purgeTx = db.transaction(() => {
-    const n = q.purgeDead.all().length;
-    q.purgeOrphans.run();
-    return n;
-  });
-
   return {
+    ...outboxMethods(sqliteRunner(db)),
     async accept(events, windowMs) {
       return acceptTx(events, windowMs);
-    },
-    async unrouted(limit) {
-      return q.unrouted.all(limit).map((r) => ({ id: r.id, raw: r.payload, receivedAt: r.received_at }));
-    },
-    route: holds.route,
-    holdState: holds.holdState,
-    dueHolds: holds.dueHolds,
-    groupItems: holds.groupItems,
-    applyRelease: holds.applyRelease,
-    nextHold: holds.nextHold,
-    async due(destination, now, limit, skip) {
-      const rows = q.due.all(destination, now, limit + skip.size);
-      return rows
-        .filter((r) => !skip.has(r.id))
-        .slice(0, limit)
-        .map(dueDelivery);
-    },
-    async nextDue() {
-      return q.nextDue.get()?.at ?? undefined;
-    },
-    async pendingDestinations() {
-      return q.pendingDestinations.all();
-    },
-    async record(records) {
-      if (records.length > 0) recordTx(records);
-    },
-    async events(filter) {
-      const { sql, params } = eventsQuery(filter);
-      return db.prepare<unknown[], SummaryRow>(sql).all(...params).map(summary);
-    },
-    async explain(id): Promise<Explanation | undefined> {
-      const row = q.event.get(id);
-      return row && explanation(row, q.deliveriesOf.all(id), (d) => q.attemptsOf.all(d));
-    },
-    async replay(id, now) {
-      if (!q.event.get(id)) return undefined;
-      return q.replay.all(now, now, id);
-    },
-    async replayDead(now) {
-      return q.replayDead.all(now, now);
-    },
-    async prune(before) {
-      const n = q.prune.all(before).length;
-      await holds.pruneHolds(before);
-      return n;
-    },
-    async purgeDead() {
-      return purgeTx();
     },
     async close() {
       db.close();

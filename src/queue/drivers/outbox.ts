@@ -1,0 +1,100 @@
+import type { DueDelivery, Store, UnroutedEvent } from '../store.ts';
+import { holdMethods, type SqlRunner } from './holds.ts';
+import { dueDelivery, explanation, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './rows.ts';
+import { eventsQuery, SQL } from './sql.ts';
+
+/** The store every driver gives, plus the lookups by id the Workers queue consumer needs. */
+export interface SqlStore extends Store {
+  /** A pending delivery due by `dueBy`, to send; undefined when it was sent, is dead, or waits for later. */
+  delivery(id: number, dueBy: number): Promise<DueDelivery | undefined>;
+  /** A committed event not yet routed. */
+  unroutedEvent(id: string): Promise<UnroutedEvent | undefined>;
+  /** Pending deliveries due before `before`, oldest first: for the sweep that re-queues lost messages. */
+  overdue(before: number, limit: number): Promise<DueDelivery[]>;
+  /** Pending deliveries that answer this one's message and waited for it to be sent. */
+  replies(id: number): Promise<number[]>;
+}
+
+type UnroutedRow = { id: string; payload: string; received_at: number };
+const unrouted = (r: UnroutedRow): UnroutedEvent => ({ id: r.id, raw: r.payload, receivedAt: r.received_at });
+
+/**
+ * Everything of the store but accepting events (each driver locks its duplicate check its own way)
+ * and closing: one implementation on the shared SQL, run by either driver's runner.
+ */
+export function outboxMethods(run: SqlRunner): Omit<SqlStore, 'accept' | 'close'> {
+  const { pruneHolds, ...holds } = holdMethods(run);
+  const first = async <T>(sql: string, params: readonly unknown[]): Promise<T | undefined> => (await run.all<T>(sql, params))[0];
+  const ids = async (sql: string, params: readonly unknown[]) => (await run.all<{ id: number }>(sql, params)).map((r) => r.id);
+  return {
+    ...holds,
+    async unrouted(limit) {
+      return (await run.all<UnroutedRow>(SQL.unrouted, [limit])).map(unrouted);
+    },
+    async unroutedEvent(id) {
+      const row = await first<UnroutedRow>(SQL.unroutedEvent, [id]);
+      return row && unrouted(row);
+    },
+    async due(destination, now, limit, skip) {
+      const rows = await run.all<DueRow>(SQL.due, [destination, now, limit + skip.size]);
+      return rows.filter((r) => !skip.has(r.id)).slice(0, limit).map(dueDelivery);
+    },
+    async delivery(id, dueBy) {
+      const row = await first<DueRow>(SQL.delivery, [id, dueBy]);
+      return row && dueDelivery(row);
+    },
+    async replies(id) {
+      return ids(SQL.replies, [id]);
+    },
+    async overdue(before, limit) {
+      return (await run.all<DueRow>(SQL.overdue, [before, limit])).map(dueDelivery);
+    },
+    async nextDue() {
+      return (await first<{ at: number | null }>(SQL.nextDue, []))?.at ?? undefined;
+    },
+    async pendingDestinations() {
+      return (await run.all<{ destination: string }>(SQL.pendingDestinations, [])).map((r) => r.destination);
+    },
+    async record(records) {
+      if (records.length === 0) return;
+      await run.batch(
+        records.flatMap((r) => [
+          { sql: SQL.insertAttempt, params: [r.deliveryId, r.at, r.ok ? 1 : 0, r.detail] },
+          { sql: SQL.updateDelivery, params: [r.status, r.nextAt ?? r.at, r.ok ? null : r.detail, r.ref ?? null, r.deliveryId] },
+        ]),
+      );
+    },
+    async events(filter) {
+      const { sql, params } = eventsQuery(filter);
+      return (await run.all<SummaryRow>(sql, params)).map(summary);
+    },
+    async explain(id) {
+      const row = await first<EventRow>(SQL.event, [id]);
+      if (!row) return undefined;
+      const deliveries = await run.all<DeliveryRow>(SQL.deliveriesOf, [id]);
+      const attempts = new Map<number, AttemptRow[]>();
+      for (const d of deliveries) attempts.set(d.id, await run.all<AttemptRow>(SQL.attemptsOf, [d.id]));
+      return explanation(row, deliveries, (d) => attempts.get(d) ?? []);
+    },
+    async replay(id, now) {
+      if (!(await first(SQL.event, [id]))) return undefined;
+      return ids(SQL.replay, [now, now, id]);
+    },
+    async replayDead(now) {
+      return ids(SQL.replayDead, [now, now]);
+    },
+    async prune(before) {
+      const n = (await run.all(SQL.prune, [before])).length;
+      await pruneHolds(before);
+      return n;
+    },
+    async purgeDead() {
+      // Counted from the rows it returns: D1 counts cascaded deletes as changes, SQLite does not.
+      const [purged] = await run.batch([
+        { sql: SQL.purgeDead, params: [] },
+        { sql: SQL.purgeOrphans, params: [] },
+      ]);
+      return purged?.rows.length ?? 0;
+    },
+  };
+}
