@@ -148,7 +148,7 @@ class Decisions {
       if (!outcomes.has(rule.incident)) outcomes.set(rule.incident, this.transition(out, r, rule.incident, eventId, context));
       return outcomes.get(rule.incident);
     };
-    const deliveries = r.plan.deliveries.map((d, i) => this.delivery(out, index, i, d, eventId, context, incidentOf(this.rules.get(d.rule))));
+    const deliveries = r.plan.deliveries.map((d, i) => this.delivery(index, i, d, eventId, context, incidentOf(this.rules.get(d.rule))));
     out[index] = { ...out[index]!, plan: { ...r.plan, deliveries } };
     // An opening event's messages are what the incident's later messages answer.
     for (const [name, outcome] of outcomes) {
@@ -216,7 +216,7 @@ class Decisions {
     return { incident: { name, key: t.label, state, opened_at: cur.openedDt, flaps: cur.flaps, ...(duration ? { duration } : {}) } };
   }
 
-  private delivery(out: Routing[], index: number, position: number, d: PlannedDelivery, eventId: string, context: Record<string, unknown>, outcome: Outcome | undefined): PlannedDelivery {
+  private delivery(index: number, position: number, d: PlannedDelivery, eventId: string, context: Record<string, unknown>, outcome: Outcome | undefined): PlannedDelivery {
     const rule = this.rules.get(d.rule);
     if (!rule) return d;
     let extra: Record<string, unknown> = {};

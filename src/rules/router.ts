@@ -27,7 +27,7 @@ export class Router {
   private readonly unknownIndex = new Map<string, readonly Rule[]>();
   private readonly matchers: ReadonlyArray<{ rule: Rule; matches: (id: string) => boolean }>;
 
-  constructor(private readonly config: Config) {
+  constructor(config: Config) {
     this.matchers = config.rules.map((rule) => {
       const tests = rule.events.map(compilePattern);
       return { rule, matches: (id: string) => tests.some((t) => t(id)) };

@@ -13,7 +13,6 @@ function split(args: unknown[]): { params: unknown[]; options: Options } {
   return { params: args.slice(0, -1), options: args[args.length - 1] as Options };
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
 
 // Building a DateTimeFormat costs far more than formatting with one: keep one per time zone.
 const formatters = new Map<string, Intl.DateTimeFormat>();
