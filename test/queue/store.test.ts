@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readMigrations } from '../../src/node/migrations.ts';
+import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import type { Store } from '../../src/queue/store.ts';
 import { commit, newEvent, tempD1Store, tempStore, type StoreUnderTest } from '../support/store.ts';
 
@@ -98,5 +101,26 @@ describe.each(DRIVERS)('the store on %s', (_name, open) => {
     expect((await store.events({})).map((e) => e.id).sort()).toEqual([dead.id, fresh.id].sort());
     expect(await store.purgeDead()).toBe(1);
     expect((await store.events({})).map((e) => e.id)).toEqual([fresh.id]);
+  });
+});
+
+describe('the store on SQLite', () => {
+  it('recognises a repeat of a payload received before a restart, within the window only', async () => {
+    const { dir, store } = tempStore();
+    const t = Date.now();
+    const payload = { event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.update', object_id: 7 }, data: {} };
+    const first = newEvent({ payload, receivedAt: t - 2 * HOUR });
+    const second = newEvent({ payload: { ...payload, data: { x: 1 } }, receivedAt: t - HOUR / 2 });
+    expect(await commit(store, [first, second], 3 * HOUR)).toEqual([{}, {}]);
+    await store.close();
+
+    const reopened = sqliteStore(join(dir, 'switchboard.db'), { migrations: readMigrations() });
+    try {
+      const [old, recent] = [newEvent({ payload, receivedAt: t }), newEvent({ payload: { ...payload, data: { x: 1 } }, receivedAt: t })];
+      // A one-hour window: the first payload is older than that, the second is not.
+      expect(await commit(reopened, [old, recent], HOUR)).toEqual([{}, { duplicateOf: second.id }]);
+    } finally {
+      await reopened.close();
+    }
   });
 });

@@ -34,6 +34,8 @@ const DUE_COLUMNS = `d.id, d.event_id, d.rule, d.destination, d.message, d.attem
 export const SQL = {
   sameFingerprint:
     'SELECT id, payload FROM events WHERE fingerprint = ? AND received_at >= ? AND duplicate_of IS NULL ORDER BY received_at',
+  // The SQLite driver's lookup: it knows when the candidates arrived (drivers/recent-payloads.ts).
+  sameFingerprintAt: 'SELECT id, payload FROM events WHERE received_at = ? AND fingerprint = ? AND duplicate_of IS NULL',
   insertEvent:
     'INSERT INTO events (id, events_id, object_id, received_at, payload, fingerprint, duplicate_of, routed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   due: `SELECT ${DUE_COLUMNS} FROM deliveries d ${REPLY_JOIN}

@@ -3,6 +3,7 @@ import type { AcceptOutcome, NewEvent, Statement } from '../store.ts';
 import { storedCanonical } from '../fingerprint.ts';
 import type { SqlRunner, StatementResult } from './holds.ts';
 import { outboxMethods, type SqlStore } from './outbox.ts';
+import { RecentPayloads } from './recent-payloads.ts';
 import { SQL } from './sql.ts';
 
 /** A schema change: a file of migrations/, applied once, in name order. */
@@ -49,30 +50,37 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   db.pragma('busy_timeout = 5000');
   migrate(db, options.migrations);
 
+  // Found in memory instead (recent-payloads.ts); D1 keeps the index, where a lookup costs rows read.
+  db.exec('DROP INDEX IF EXISTS events_fingerprint');
+
   const q = {
-    sameFingerprint: db.prepare<[string, number], { id: string; payload: string }>(SQL.sameFingerprint),
+    recent: db.prepare<[number], { fingerprint: string; received_at: number }>(
+      'SELECT fingerprint, received_at FROM events WHERE received_at >= ? AND duplicate_of IS NULL ORDER BY received_at',
+    ),
+    sameFingerprint: db.prepare<[number, string], { id: string; payload: string }>(SQL.sameFingerprintAt),
     insertEvent: db.prepare(SQL.insertEvent),
   };
+  const recent = new RecentPayloads((since) => q.recent.iterate(since));
 
-  function findDuplicate(e: NewEvent, since: number, batch: Map<string, NewEvent[]>): string | undefined {
-    for (const earlier of batch.get(e.fingerprint) ?? []) if (earlier.canonical === e.canonical) return earlier.id;
-    for (const row of q.sameFingerprint.all(e.fingerprint, since)) {
-      if (storedCanonical(row.payload) === e.canonical) return row.id;
+  function findDuplicate(e: NewEvent, since: number): string | undefined {
+    for (const at of recent.candidates(e.fingerprint, since)) {
+      for (const row of q.sameFingerprint.all(at, e.fingerprint)) {
+        if (storedCanonical(row.payload) === e.canonical) return row.id;
+      }
     }
     return undefined;
   }
 
-  const acceptTx = db.transaction((events: readonly NewEvent[], windowMs: number): AcceptOutcome[] => {
-    const batch = new Map<string, NewEvent[]>();
-    return events.map((e) => {
-      const duplicateOf = windowMs > 0 ? findDuplicate(e, e.receivedAt - windowMs, batch) : undefined;
+  const acceptTx = db.transaction((events: readonly NewEvent[], windowMs: number): AcceptOutcome[] =>
+    events.map((e) => {
+      const duplicateOf = windowMs > 0 ? findDuplicate(e, e.receivedAt - windowMs) : undefined;
       // A duplicate is never routed: mark it so, and the routing stage passes it by.
       q.insertEvent.run(e.id, e.eventId, e.objectId, e.receivedAt, e.raw, e.fingerprint, duplicateOf ?? null, duplicateOf ? e.receivedAt : null);
       if (duplicateOf) return { duplicateOf };
-      batch.set(e.fingerprint, [...(batch.get(e.fingerprint) ?? []), e]);
+      if (windowMs > 0) recent.add(e.fingerprint, e.receivedAt);
       return {};
-    });
-  });
+    }),
+  );
 
   return {
     ...outboxMethods(sqliteRunner(db)),
