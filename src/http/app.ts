@@ -22,7 +22,8 @@ export interface Intake {
 }
 
 export interface AppOptions {
-  intake: Intake;
+  /** Where hook requests go; without it the app has no hook (the Node server's control half). */
+  intake?: Intake;
   log: Logger;
   /** When set, every hook request must carry it (query, path segment or Bearer header). */
   token?: string;
@@ -38,6 +39,11 @@ export interface AppOptions {
   admin?: HonoApp;
   /** Extra fields for /healthz. */
   health?: () => Record<string, unknown>;
+  /**
+   * Answers every request other than the hook's, instead of this app (on Node the hook is served
+   * by its own thread, and health and the operators' API by the main one).
+   */
+  forward?: (request: Request) => Promise<Response>;
 }
 
 export const HOOK_PATH = '/hooks/vcs';
@@ -48,11 +54,34 @@ const problem = (c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 500 | 5
 
 /** The HTTP interface, the same on every runtime. */
 export function createApp(options: AppOptions): Hono {
-  const { intake, log, token, allowList, echo = false } = options;
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const { intake, log } = options;
   const app = new Hono();
+  if (intake) hookRoutes(app, intake, options);
+  if (options.forward) {
+    const forward = options.forward;
+    app.all('*', (c) => forward(c.req.raw));
+  } else {
+    controlRoutes(app, options);
+  }
+  app.onError((err, c) => {
+    log.error('unexpected error while handling a request', { error: err.message });
+    return problem(c, 500, 'internal error');
+  });
+  return app;
+}
 
+/** /healthz, the operators' API, and what is not found. */
+function controlRoutes(app: Hono, options: AppOptions): void {
   app.get('/healthz', (c) => c.json({ ok: true, ...(options.health?.() ?? {}) }));
+
+  if (options.admin) app.route('/api', options.admin);
+  app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname.startsWith(HOOK_PATH) ? HOOK_PATH + '/…' : new URL(c.req.url).pathname}`));
+}
+
+/** POST /hooks/vcs: checks, reads and commits an event, then answers. */
+function hookRoutes(app: Hono, intake: Intake, options: AppOptions): void {
+  const { log, token, allowList, echo = false } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
 
   const guard = async (c: Context, next: () => Promise<void>) => {
     const ip = options.clientIp?.(c);
@@ -114,16 +143,8 @@ export function createApp(options: AppOptions): Hono {
     return c.json({ ok: true, id: received.id, events_id: parsed.eventId, ...(outcome.duplicate ? { duplicate: true } : {}) });
   };
 
-  if (options.admin) app.route('/api', options.admin);
-
   for (const path of [HOOK_PATH, `${HOOK_PATH}/:token`]) {
     app.post(path, guard, limit, receive);
     app.all(path, (c) => problem(c, 405, 'use POST'));
   }
-  app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname.startsWith(HOOK_PATH) ? HOOK_PATH + '/…' : new URL(c.req.url).pathname}`));
-  app.onError((err, c) => {
-    log.error('unexpected error while handling a request', { error: err.message });
-    return problem(c, 500, 'internal error');
-  });
-  return app;
 }

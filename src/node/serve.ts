@@ -1,19 +1,18 @@
-import { serve, type ServerType } from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { adminApi } from '../http/admin.ts';
 import { parseAllowList } from '../http/auth.ts';
 import { createApp } from '../http/app.ts';
 import { createLogger } from '../log.ts';
 import { Dispatcher } from '../queue/dispatcher.ts';
-import { DurableIntake } from '../queue/intake.ts';
 import { ReleaseStage } from '../queue/release-stage.ts';
 import { RoutingStage } from '../queue/routing.ts';
 import { DEFAULT_POLICY } from '../queue/policy.ts';
+import { startIntakeWorker } from './intake-worker.ts';
 import { openStore } from './open-store.ts';
 import { LiveConfig } from './live-config.ts';
 import { readSettings } from './settings.ts';
 import { batchedStdout } from './stdout-lines.ts';
+import { sharedWriteLock } from './write-lock.ts';
 
 const HOUR = 3_600_000;
 
@@ -42,7 +41,9 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   const { config, version } = live.current;
   log.info(`loaded ${config.rules.length} rules and ${config.destinations.size} destinations`, { file: config.file, version });
 
-  const store = openStore(s);
+  // The intake thread writes to the same file through its own connection: one lock for both.
+  const writeLock = sharedWriteLock();
+  const store = openStore(s, writeLock);
   log.info('outbox ready', { file: s.dbFile, fsync: s.fsync });
   // Read through `live` at each use: a reload swaps the configuration under them.
   const dispatcher = new Dispatcher(store, () => ({ destinations: live.current.config.destinations, connections: live.current.connections }), {
@@ -58,30 +59,34 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     release.notify();
   };
   const routing = new RoutingStage(store, () => live.current.planner, { log, routed, enricher });
-  const intake = new DurableIntake(store, {
-    idempotencyWindowMs: s.idempotencyWindowMs,
-    committed: () => routing.notify(),
-  });
 
   if (!env.SWITCHBOARD_TOKEN) log.warn('SWITCHBOARD_TOKEN is not set: anyone who can reach this port can post events');
-  const app = createApp({
-    intake,
+  const control = createApp({
     log,
-    ...(env.SWITCHBOARD_TOKEN ? { token: env.SWITCHBOARD_TOKEN } : {}),
-    allowList: allow.value,
-    clientIp: (c) => getConnInfo(c).remote.address,
-    maxBodyBytes: s.maxBodyBytes,
-    echo: env.SWITCHBOARD_ECHO === '1' || env.SWITCHBOARD_ECHO === 'true',
     ...(env.SWITCHBOARD_ADMIN_TOKEN ? { admin: adminApi({ store, token: env.SWITCHBOARD_ADMIN_TOKEN, replayed: () => dispatcher.notify(), planner: () => live.current.planner }) } : {}),
     health: () => ({ rules: live.current.config.rules.length, ...live.health() }),
   });
-
-  const server: ServerType = await new Promise((ready) => {
-    const srv = serve({ fetch: app.fetch, hostname: s.host, port: s.port }, (info) => {
-      log.info(`listening on http://${s.host}:${info.port}/hooks/vcs`, { port: info.port });
-      ready(srv);
-    });
-  });
+  const intake = await startIntakeWorker({
+    data: {
+      settings: s,
+      ...(env.SWITCHBOARD_TOKEN ? { token: env.SWITCHBOARD_TOKEN } : {}),
+      allowCidrs: env.SWITCHBOARD_ALLOW_CIDRS ?? '',
+      echo: env.SWITCHBOARD_ECHO === '1' || env.SWITCHBOARD_ECHO === 'true',
+      writeLock: writeLock.buffer,
+    },
+    control,
+    committed: () => routing.notify(),
+    failed: (e) => {
+      log.error('the HTTP intake failed; stopping', { error: e.message });
+      process.exit(1);
+    },
+  }).catch((e: Error) => e);
+  if (intake instanceof Error) {
+    console.error(`switchboard: cannot receive events: ${intake.message}`);
+    await store.close();
+    return 1;
+  }
+  log.info(`listening on http://${s.host}:${intake.port}/hooks/vcs`, { port: intake.port });
   // Events and deliveries left by an earlier run (a crash, a restart) go out now; what it held
   // goes out when it falls due.
   routing.notify();
@@ -110,7 +115,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     stopping = true;
     log.info(`${signal} received: no longer accepting events; finishing deliveries in flight`);
     clearInterval(pruning);
-    await new Promise<void>((done) => server.close(() => done()));
+    await intake.stop();
     routing.stop();
     release.stop();
     await dispatcher.stop();

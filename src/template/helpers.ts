@@ -37,6 +37,21 @@ function zonedParts(date: Date, timeZone: string): Record<string, string> {
   return Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
 }
 
+// formatToParts costs several microseconds, a good part of rendering a message; the events of a
+// burst mostly share their second (the bursts are when it matters).
+const recentParts = new Map<string, Record<string, string>>();
+
+function cachedZonedParts(date: Date, timeZone: string): Record<string, string> {
+  const key = `${Math.floor(date.getTime() / 1000)} ${timeZone}`;
+  let parts = recentParts.get(key);
+  if (!parts) {
+    parts = zonedParts(date, timeZone);
+    if (recentParts.size >= 1000) recentParts.clear();
+    recentParts.set(key, parts);
+  }
+  return parts;
+}
+
 // JavaScript reads an ISO date-time without an offset in the host's zone, so the same event would
 // read differently on each server; VCS sends UTC.
 const NO_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
@@ -57,9 +72,9 @@ function formatDate(value: unknown, timeZone: string, format: string): string {
   if (format === 'iso') return date.toISOString();
   let p: Record<string, string>;
   try {
-    p = zonedParts(date, timeZone);
+    p = cachedZonedParts(date, timeZone);
   } catch {
-    p = zonedParts(date, 'UTC');
+    p = cachedZonedParts(date, 'UTC');
   }
   const day = `${p.year}-${p.month}-${p.day}`;
   const time = `${p.hour}:${p.minute}`;

@@ -17,6 +17,8 @@ export interface SqliteOptions {
   migrations: readonly Migration[];
   /** fsync every commit: survives power loss, not only a crash of the process. */
   fsync?: boolean;
+  /** Shared with the other connections of this process that write (src/node/write-lock.ts). */
+  writeLock?: { hold<T>(fn: () => T): T };
 }
 
 /**
@@ -48,10 +50,12 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   db.pragma(`synchronous = ${options.fsync ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db, options.migrations);
-
-  // Found in memory instead (recent-payloads.ts); D1 keeps the index, where a lookup costs rows read.
-  db.exec('DROP INDEX IF EXISTS events_fingerprint');
+  const locked = options.writeLock ? options.writeLock.hold.bind(options.writeLock) : <T>(fn: () => T) => fn();
+  locked(() => {
+    migrate(db, options.migrations);
+    // Found in memory instead (recent-payloads.ts); D1 keeps the index, where a lookup costs rows read.
+    db.exec('DROP INDEX IF EXISTS events_fingerprint');
+  });
 
   const q = {
     recent: db.prepare<[number], { fingerprint: string; received_at: number }>(
@@ -83,9 +87,9 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   );
 
   return {
-    ...outboxMethods(sqliteRunner(db)),
+    ...outboxMethods(sqliteRunner(db, locked)),
     async accept(events, windowMs) {
-      return acceptTx(events, windowMs);
+      return locked(() => acceptTx(events, windowMs));
     },
     async close() {
       db.close();
@@ -94,7 +98,7 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
 }
 
 /** The shared SQL's runner on better-sqlite3: statements prepared once, a batch in one transaction. */
-function sqliteRunner(db: Database.Database): SqlRunner {
+function sqliteRunner(db: Database.Database, locked: <T>(fn: () => T) => T): SqlRunner {
   const prepared = new Map<string, Database.Statement>();
   const prepare = (sql: string) => {
     let st = prepared.get(sql);
@@ -116,10 +120,12 @@ function sqliteRunner(db: Database.Database): SqlRunner {
   const batch = db.transaction((statements: readonly Statement[]) => statements.map(exec));
   return {
     async all<T>(sql: string, params: readonly unknown[]) {
-      return prepare(sql).all(...params) as T[];
+      const st = prepare(sql);
+      // Readers never wait: WAL lets them read while another connection writes.
+      return (st.readonly ? st.all(...params) : locked(() => st.all(...params))) as T[];
     },
     async batch(statements) {
-      return batch(statements);
+      return locked(() => batch(statements));
     },
   };
 }

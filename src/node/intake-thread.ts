@@ -1,0 +1,99 @@
+/**
+ * The HTTP side of `switchboard serve`, on a thread of its own: it reads, checks and commits each
+ * event, and answers VCS, while the main thread routes and delivers. Answering then never waits
+ * for templates, holds or sends, and the two halves use both cores. Requests for anything but the
+ * hook (/healthz, /api) are passed to the main thread, which has the rules and the operators' API.
+ */
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { MessagePort } from 'node:worker_threads';
+import { parseAllowList } from '../http/auth.ts';
+import { createApp } from '../http/app.ts';
+import { createLogger } from '../log.ts';
+import { DurableIntake } from '../queue/intake.ts';
+import { openStore } from './open-store.ts';
+import type { NodeSettings } from './settings.ts';
+import { batchedStdout } from './stdout-lines.ts';
+import { sharedWriteLock } from './write-lock.ts';
+
+/** What the main thread gives the intake thread (copied, but for the lock, which is shared). */
+export interface IntakeThreadData {
+  settings: NodeSettings;
+  token?: string;
+  allowCidrs: string;
+  echo: boolean;
+  writeLock: SharedArrayBuffer;
+}
+
+/** A request for the main thread, and its answer. */
+export interface ForwardedRequest {
+  type: 'request';
+  id: number;
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body: ArrayBuffer | null;
+}
+export interface ForwardedResponse {
+  type: 'response';
+  id: number;
+  status: number;
+  headers: Array<[string, string]>;
+  body: ArrayBuffer | null;
+}
+
+/** What the intake thread tells the main thread. */
+export type FromIntake = { type: 'listening'; port: number } | { type: 'committed' } | ForwardedRequest | { type: 'stopped' };
+/** What the main thread tells the intake thread. */
+export type ToIntake = ForwardedResponse | { type: 'stop' };
+
+/** Runs in the intake thread until the main thread says stop. */
+export function runIntakeThread(data: IntakeThreadData, parent: MessagePort): void {
+  const log = createLogger(batchedStdout());
+  const { settings } = data;
+  const store = openStore(settings, sharedWriteLock(data.writeLock));
+  const send = (m: FromIntake, transfer: ArrayBuffer[] = []) => parent.postMessage(m, transfer);
+  const intake = new DurableIntake(store, {
+    idempotencyWindowMs: settings.idempotencyWindowMs,
+    committed: () => send({ type: 'committed' }),
+  });
+
+  const answers = new Map<number, (r: ForwardedResponse) => void>();
+  let lastId = 0;
+  const forward = async (request: Request): Promise<Response> => {
+    const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.arrayBuffer();
+    const id = ++lastId;
+    const answered = new Promise<ForwardedResponse>((resolve) => answers.set(id, resolve));
+    send({ type: 'request', id, method: request.method, url: request.url, headers: [...request.headers], body }, body ? [body] : []);
+    const r = await answered;
+    return new Response(r.body, { status: r.status, headers: r.headers });
+  };
+
+  const allow = parseAllowList(data.allowCidrs);
+  const app = createApp({
+    intake,
+    log,
+    ...(data.token ? { token: data.token } : {}),
+    allowList: allow.ok ? allow.value : [],
+    clientIp: (c) => getConnInfo(c).remote.address,
+    maxBodyBytes: settings.maxBodyBytes,
+    echo: data.echo,
+    forward,
+  });
+  const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => send({ type: 'listening', port: info.port }));
+
+  parent.on('message', (m: ToIntake) => {
+    if (m.type === 'response') {
+      answers.get(m.id)?.(m);
+      answers.delete(m.id);
+      return;
+    }
+    // Stop: no new connections; requests in flight are answered (their events committed) first.
+    server.close(() => {
+      void store.close().then(() => {
+        send({ type: 'stopped' });
+        parent.close();
+      });
+    });
+  });
+}
