@@ -53,7 +53,7 @@ export interface ChannelKind<D, M> {
   /** Builds the message from the rendered parts; throws when a rendered part is unusable. */
   build(rendered: Readonly<Record<string, string>>, destination: D): M;
   /** How many messages one destination of this kind may have in flight at once. */
-  readonly concurrency: number;
+  concurrency(settings: D): number;
   /** Minimum spacing between messages that share a key (a Slack channel's rate limit). */
   pacing?(settings: D): { key: string; intervalMs: number } | undefined;
   /** A plain message saying what happened, for when the rule's template failed at run time. */

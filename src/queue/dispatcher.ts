@@ -78,7 +78,7 @@ export class Dispatcher {
     await this.buryOrphans(destinations);
     for (const dest of destinations.values()) {
       const now = this.now();
-      const free = dest.kind.concurrency - (this.perDestination.get(dest.name) ?? 0);
+      const free = dest.kind.concurrency(dest.settings) - (this.perDestination.get(dest.name) ?? 0);
       if (free <= 0) continue;
       const pace = dest.kind.pacing?.(dest.settings);
       if (pace && (this.pacers.get(pace.key) ?? 0) > now) continue;

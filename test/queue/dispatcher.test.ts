@@ -16,6 +16,7 @@ import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { commit, newEvent, tempStore } from '../support/store.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
+import { startHttpServer } from '../support/http-server.ts';
 import { freePort } from '../support/ports.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -97,6 +98,34 @@ describe('dispatcher', () => {
     const gaps = started.slice(1).map((t, i) => t - started[i]!);
     // A timer may fire up to a millisecond early by Date.now()'s rounding.
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(149);
+  });
+
+  it('keeps as many messages in flight to a webhook as its concurrency says, and no more', async () => {
+    let open = 0;
+    let maxOpen = 0;
+    // A slow webhook: each answer takes 100 ms.
+    const hook = await startHttpServer(
+      () =>
+        new Promise((answer) => {
+          maxOpen = Math.max(maxOpen, ++open);
+          setTimeout(() => {
+            open--;
+            answer({ status: 204 });
+          }, 100);
+        }),
+    );
+    cleanups.push(hook.close);
+    const rules = `
+destinations:
+  hook: { type: webhook, url: "${hook.url}/in", concurrency: 3 }
+rules:
+  - { name: zero, events: clients.balance_zero, to: hook }
+`;
+    const { post } = pipeline(rules, {});
+    // Ten events at once: ten deliveries due together.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => post(i + 1)));
+    await waitFor('ten messages', () => hook.requests.length === 10);
+    expect(maxOpen).toBe(3);
   });
 
   it('keeps retrying while the SMTP server is down and delivers when it is back', async () => {

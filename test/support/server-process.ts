@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,14 @@ import { NODE_BUNDLE } from '../../scripts/build-node.ts';
 import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The flags `npm start` gives node (package.json), so that tests and the benchmark run the server as users do. */
+const START_FLAGS = (() => {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const flags = /node ((?:--\S+ )*)dist\/switchboard\.mjs/.exec(start);
+  if (!flags) throw new Error(`package.json's start script no longer runs dist/switchboard.mjs: ${start}`);
+  return flags[1]!.split(' ').filter(Boolean);
+})();
 
 /** A fresh, empty data folder for one server's SQLite file. */
 export const tempDataDir = () => mkdtempSync(join(tmpdir(), 'switchboard-test-'));
@@ -20,12 +28,12 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `switchboard serve` as `npm start` does (`node dist/switchboard.mjs serve`, built by the
+ * Starts `switchboard serve` as `npm start` does (`node <its flags> dist/switchboard.mjs serve`, built by the
  * tests' global setup) on 127.0.0.1 with a free port, and resolves once it logs that it listens.
  */
 export async function startServer(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
-  const child = spawn(process.execPath, ['--enable-source-maps', NODE_BUNDLE, ...args], {
+  const child = spawn(process.execPath, [...START_FLAGS, NODE_BUNDLE, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -124,7 +124,7 @@ export function emailChannel(): ChannelKind<EmailSettings, EmailMessage> {
       return { subject, ...(text ? { text } : {}), ...(html ? { html } : {}) };
     },
     fallback: (text, subject) => ({ subject: oneLine(subject), text }),
-    concurrency: 4,
+    concurrency: () => 4,
     connect(settings, env) {
       const url = env[settings.smtp_url_env];
       if (!url) return { missing: `${settings.smtp_url_env} is not set` };

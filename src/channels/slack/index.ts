@@ -122,7 +122,7 @@ export function slackChannel(runtime: SlackRuntime = {}): ChannelKind<SlackSetti
       return blocks ? { text, blocks: fitBlocks(blocks) } : { text };
     },
     fallback: (text) => ({ text: escapeSlack(text) }),
-    concurrency: 1,
+    concurrency: () => 1,
     pacing: (s) => (s.pace_ms > 0 ? { key: `slack ${s.channel ?? s.webhook_url}`, intervalMs: s.pace_ms } : undefined),
     connect(settings, env) {
       if (settings.webhook_url) return webhookSender(settings.webhook_url, runtime.post ?? fetchPost(runtime.fetch));

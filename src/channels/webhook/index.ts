@@ -8,6 +8,7 @@ export const webhookSettings = z.strictObject({
   method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
   headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Authorization.'),
   timeout_ms: z.number().int().positive().default(10_000),
+  concurrency: z.number().int().min(1).max(256).default(16).describe('How many messages may be in flight to this URL at once.'),
 });
 
 export type WebhookSettings = z.output<typeof webhookSettings>;
@@ -56,7 +57,7 @@ export function webhookChannel(runtime: { post?: HttpPost } = {}): ChannelKind<W
       }
     },
     fallback: (text) => ({ body: { text, fallback: true } }),
-    concurrency: 16,
+    concurrency: (s) => s.concurrency,
     connect(settings) {
       if (!settings.url) return { missing: 'its url is empty' };
       return httpSender(settings, runtime.post ?? fetchPost());

@@ -50,6 +50,9 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   db.pragma(`synchronous = ${options.fsync ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // SQLite's own default (2 MiB); better-sqlite3 builds it with 16 MiB a connection, and the server
+  // has two. What is hot (the ends of the tables and indexes) fits.
+  db.pragma('cache_size = -2000');
   const locked = options.writeLock ? options.writeLock.hold.bind(options.writeLock) : <T>(fn: () => T) => fn();
   locked(() => {
     migrate(db, options.migrations);
