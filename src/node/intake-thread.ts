@@ -51,7 +51,7 @@ export type ToIntake = ForwardedResponse | { type: 'stop' };
 export function runIntakeThread(data: IntakeThreadData, parent: MessagePort): void {
   const log = createLogger(batchedStdout());
   const { settings } = data;
-  const store = openStore(settings, sharedWriteLock(data.writeLock));
+  const store = openStore(settings, { writeLock: sharedWriteLock(data.writeLock), checkpoints: 'elsewhere' });
   const send = (m: FromIntake, transfer: ArrayBuffer[] = []) => parent.postMessage(m, transfer);
   const intake = new DurableIntake(store, {
     idempotencyWindowMs: settings.idempotencyWindowMs,

@@ -1,12 +1,18 @@
 import { mkdirSync } from 'node:fs';
-import { sqliteStore } from '../queue/drivers/sqlite.ts';
+import { sqliteStore, type SqliteOptions } from '../queue/drivers/sqlite.ts';
 import type { Store } from '../queue/store.ts';
 import { readMigrations } from './migrations.ts';
 import type { NodeSettings } from './settings.ts';
 import type { WriteLock } from './write-lock.ts';
 
+/** How a connection shares the file with the server's other thread. */
+export interface SharedFile {
+  writeLock: WriteLock;
+  checkpoints: NonNullable<SqliteOptions['checkpoints']>;
+}
+
 /** The SQLite store under DATA_DIR, creating the folder on first use. */
-export function openStore(settings: Pick<NodeSettings, 'dataDir' | 'dbFile' | 'fsync'>, writeLock?: WriteLock): Store {
+export function openStore(settings: Pick<NodeSettings, 'dataDir' | 'dbFile' | 'fsync'>, shared?: SharedFile): Store {
   mkdirSync(settings.dataDir, { recursive: true });
-  return sqliteStore(settings.dbFile, { fsync: settings.fsync, migrations: readMigrations(), ...(writeLock ? { writeLock } : {}) });
+  return sqliteStore(settings.dbFile, { fsync: settings.fsync, migrations: readMigrations(), ...shared });
 }

@@ -43,7 +43,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
 
   // The intake thread writes to the same file through its own connection: one lock for both.
   const writeLock = sharedWriteLock();
-  const store = openStore(s, writeLock);
+  const store = openStore(s, { writeLock, checkpoints: { everyMs: 100 } });
   log.info('outbox ready', { file: s.dbFile, fsync: s.fsync });
   // Read through `live` at each use: a reload swaps the configuration under them.
   const dispatcher = new Dispatcher(store, () => ({ destinations: live.current.config.destinations, connections: live.current.connections }), {

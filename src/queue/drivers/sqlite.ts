@@ -19,6 +19,13 @@ export interface SqliteOptions {
   fsync?: boolean;
   /** Shared with the other connections of this process that write (src/node/write-lock.ts). */
   writeLock?: { hold<T>(fn: () => T): T };
+  /**
+   * Who copies the WAL into the database file. By default a commit that makes the WAL longer than
+   * 1000 pages does, with the write lock held: every writer waits meanwhile, tens of milliseconds
+   * on some disks. `everyMs`: this connection does, on a timer, while the others go on writing;
+   * `elsewhere`: another connection of the process does.
+   */
+  checkpoints?: { everyMs: number } | 'elsewhere';
 }
 
 /**
@@ -41,6 +48,16 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): void 
   }).immediate();
 }
 
+/**
+ * Copies the WAL into the database file without holding up writers, then, holding the write lock,
+ * what they wrote meanwhile (a few pages): complete, so the next commit starts the WAL over and it
+ * does not grow without end.
+ */
+function checkpoint(db: Database.Database, locked: <T>(fn: () => T) => T): void {
+  db.pragma('wal_checkpoint(PASSIVE)');
+  locked(() => db.pragma('wal_checkpoint(PASSIVE)'));
+}
+
 /** The store on an embedded SQLite file (WAL): one writer, this process; readers may be CLI commands. */
 export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   const db = new Database(file);
@@ -53,7 +70,12 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   // SQLite's own default (2 MiB); better-sqlite3 builds it with 16 MiB a connection, and the server
   // has two. What is hot (the ends of the tables and indexes) fits.
   db.pragma('cache_size = -2000');
+  // The WAL starts over after each checkpoint; this gives the disk back after a burst made it long.
+  db.pragma('journal_size_limit = 16777216');
   const locked = options.writeLock ? options.writeLock.hold.bind(options.writeLock) : <T>(fn: () => T) => fn();
+  if (options.checkpoints) db.pragma('wal_autocheckpoint = 0');
+  const checkpointing = typeof options.checkpoints === 'object' ? setInterval(() => checkpoint(db, locked), options.checkpoints.everyMs) : undefined;
+  checkpointing?.unref();
   locked(() => {
     migrate(db, options.migrations);
     // Found in memory instead (recent-payloads.ts); D1 keeps the index, where a lookup costs rows read.
@@ -95,6 +117,7 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
       return locked(() => acceptTx(events, windowMs));
     },
     async close() {
+      clearInterval(checkpointing);
       db.close();
     },
   };
