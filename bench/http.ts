@@ -3,8 +3,7 @@
  * measured in the same run.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHttpServer } from '../test/support/http-server.ts';
@@ -44,6 +43,7 @@ async function ingest(script: string, baseline: Map<number, WrkResult>, label: s
     return peakRssMiB(server.child.pid!);
   } finally {
     await server.stop();
+    rmSync(server.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -62,6 +62,7 @@ async function endToEnd(script: string, bare64: WrkResult): Promise<number> {
     return peakRssMiB(server.child.pid!);
   } finally {
     await server?.stop();
+    if (server) rmSync(server.dataDir, { recursive: true, force: true });
     await sink.close();
   }
 }
