@@ -244,6 +244,18 @@ describe('server start-up', () => {
 });
 
 describe('server options', () => {
+  it('exits 1 with the reason when its port is taken', async () => {
+    const taken = await startHttpServer(() => ({ status: 204 }));
+    try {
+      const failure = await startServer({ PORT: new URL(taken.url).port }).catch((e: Error) => e);
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(/server exited with 1/);
+      expect((failure as Error).message).toContain('switchboard: cannot receive events: listen EADDRINUSE');
+    } finally {
+      await taken.close();
+    }
+  });
+
   it('refuses to start when a destination cannot be set up, naming it and never the value', async () => {
     const failure = await startServer({ SMTP_URL: 'smtp://finance:s3cret-pass@[not-a-host' }).catch((e: Error) => e);
     expect(failure).toBeInstanceOf(Error);
