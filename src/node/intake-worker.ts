@@ -68,8 +68,14 @@ export function startIntakeWorker(options: IntakeWorkerOptions): Promise<IntakeW
   });
 
   async function answer(m: Extract<FromIntake, { type: 'request' }>): Promise<void> {
-    const response = await options.control.fetch(new Request(m.url, { method: m.method, headers: m.headers, body: m.body }));
-    const body = response.body ? await response.arrayBuffer() : null;
-    post({ type: 'response', id: m.id, status: response.status, headers: [...response.headers], body }, body ? [body] : []);
+    try {
+      const response = await options.control.fetch(new Request(m.url, { method: m.method, headers: m.headers, body: m.body }));
+      const body = response.body ? await response.arrayBuffer() : null;
+      post({ type: 'response', id: m.id, status: response.status, headers: [...response.headers], body }, body ? [body] : []);
+    } catch (e) {
+      // The app answers its own errors; this is a request it could not even be given.
+      const body = new TextEncoder().encode(JSON.stringify({ ok: false, error: (e as Error).message })).buffer as ArrayBuffer;
+      post({ type: 'response', id: m.id, status: 500, headers: [['content-type', 'application/json']], body }, [body]);
+    }
   }
 }

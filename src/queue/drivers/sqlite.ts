@@ -54,8 +54,12 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): void 
  * does not grow without end.
  */
 function checkpoint(db: Database.Database, locked: <T>(fn: () => T) => T): void {
-  db.pragma('wal_checkpoint(PASSIVE)');
-  locked(() => db.pragma('wal_checkpoint(PASSIVE)'));
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+    locked(() => db.pragma('wal_checkpoint(PASSIVE)'));
+  } catch {
+    // Tried again at the next tick; meanwhile the WAL keeps every commit, as it does between ticks.
+  }
 }
 
 /** The store on an embedded SQLite file (WAL): one writer, this process; readers may be CLI commands. */
