@@ -2,7 +2,8 @@
  * One writer at a time among the threads of this process that share the SQLite file (the HTTP
  * intake and the stages behind it). SQLite would serialise them too, but a connection that finds
  * the file locked sleeps a millisecond or more before it looks again; this wakes the next writer
- * the moment the lock is free.
+ * the moment the lock is free. Writers are served in the order they asked (a ticket lock), so the
+ * intake never waits behind more than the one transaction in progress.
  */
 export interface WriteLock {
   /** Runs `fn` (synchronous: a better-sqlite3 transaction) holding the lock. Not reentrant. */
@@ -11,20 +12,24 @@ export interface WriteLock {
   readonly buffer: SharedArrayBuffer;
 }
 
-const FREE = 0;
-const HELD = 1;
+const NEXT_TICKET = 0;
+const SERVING = 1;
 
-export function sharedWriteLock(buffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)): WriteLock {
-  const cell = new Int32Array(buffer);
+export function sharedWriteLock(buffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)): WriteLock {
+  const cells = new Int32Array(buffer);
   return {
     buffer,
     hold(fn) {
-      while (Atomics.compareExchange(cell, 0, FREE, HELD) !== FREE) Atomics.wait(cell, 0, HELD);
+      // Both counters wrap around together; only equality is compared.
+      const ticket = Atomics.add(cells, NEXT_TICKET, 1);
+      for (let serving = Atomics.load(cells, SERVING); serving !== ticket; serving = Atomics.load(cells, SERVING)) {
+        Atomics.wait(cells, SERVING, serving);
+      }
       try {
         return fn();
       } finally {
-        Atomics.store(cell, 0, FREE);
-        Atomics.notify(cell, 0, 1);
+        Atomics.add(cells, SERVING, 1);
+        Atomics.notify(cells, SERVING);
       }
     },
   };
