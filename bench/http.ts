@@ -1,6 +1,6 @@
 /**
  * HTTP ingest and end-to-end delivery of the real server process, against a bare Hono endpoint
- * measured in the same run.
+ * measured in the same round, over several rounds.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +12,15 @@ import { waitFor } from '../test/support/wait.ts';
 import { haveWrk, wrk, writePostScript, type WrkResult } from './wrk.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+// Each round measures the baseline and then Switchboard; the summary takes the median of the
+// rounds' ratios, because a shared machine's speed drifts from one minute to the next.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = [1, 16, 64];
+
+/** Ratios to the baseline of the same round, by what was measured. */
+type Ratios = Map<string, number>;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 async function startBare(): Promise<{ url: string; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bare-server.ts')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -31,7 +39,7 @@ function peakRssMiB(pid: number): number {
 
 const fmt = (r: WrkResult) => `${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms`;
 
-async function ingest(script: string, baseline: Map<number, WrkResult>, label: string, env: Record<string, string>): Promise<number> {
+async function ingest(script: string, baseline: Map<number, WrkResult>, label: string, env: Record<string, string>, ratios: Ratios, key: string): Promise<number> {
   const server = await startServer({ DATA_DIR: tempDataDir(), ...env });
   console.log(`\n${label}`);
   try {
@@ -39,6 +47,8 @@ async function ingest(script: string, baseline: Map<number, WrkResult>, label: s
       const r = wrk(`${server.url}/`, c, SECONDS, script);
       const b = baseline.get(c)!;
       console.log(`  ${String(c).padStart(2)} connections: ${fmt(r)}   = ${(r.rps / b.rps).toFixed(2)}× bare throughput, p99 ${(r.p99Ms / b.p99Ms).toFixed(1)}× bare`);
+      ratios.set(`${key}, ${c} connections: throughput`, r.rps / b.rps);
+      ratios.set(`${key}, ${c} connections: p99`, r.p99Ms / b.p99Ms);
     }
     return peakRssMiB(server.child.pid!);
   } finally {
@@ -47,7 +57,7 @@ async function ingest(script: string, baseline: Map<number, WrkResult>, label: s
   }
 }
 
-async function endToEnd(script: string, bare64: WrkResult): Promise<number> {
+async function endToEnd(script: string, bare64: WrkResult, ratios: Ratios): Promise<number> {
   const sink = await startHttpServer(() => ({ status: 204 }));
   let server: ServerProcess | undefined;
   try {
@@ -59,6 +69,7 @@ async function endToEnd(script: string, bare64: WrkResult): Promise<number> {
     const rate = sink.requests.length / seconds;
     console.log(`\nend to end (64 connections posting for ${SECONDS} s, every event to a local webhook sink)`);
     console.log(`  ${posted.requests} events acknowledged, all ${sink.requests.length} delivered in ${seconds.toFixed(1)} s: ${Math.round(rate)} events/s = ${(rate / bare64.rps).toFixed(2)}× bare throughput`);
+    ratios.set('end to end: events/s against bare requests/s at 64 connections', rate / bare64.rps);
     return peakRssMiB(server.child.pid!);
   } finally {
     await server?.stop();
@@ -73,6 +84,28 @@ export async function benchHttp(): Promise<void> {
     return;
   }
   const script = writePostScript(mkdtempSync(join(tmpdir(), 'switchboard-bench-')));
+  const rounds: Ratios[] = [];
+  const rss: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    console.log(`\n== round ${round} of ${ROUNDS}`);
+    const ratios: Ratios = new Map();
+    const baseline = await measureBaseline(script);
+    rss.push(
+      await ingest(script, baseline, 'POST /hooks/vcs, durable (committed before the 200), shipped rules.yaml, the 22 events in turn', {}, ratios, 'ingest'),
+      await ingest(script, baseline, 'the same with SWITCHBOARD_FSYNC=1 (fsync per commit: survives power loss)', { SWITCHBOARD_FSYNC: '1' }, ratios, 'ingest with fsync'),
+      await endToEnd(script, baseline.get(64)!, ratios),
+    );
+    rounds.push(ratios);
+  }
+  console.log(`\n== median over ${ROUNDS} rounds (each ratio against the baseline of its own round; the rounds' values in brackets)`);
+  for (const key of rounds[0]!.keys()) {
+    const values = rounds.map((r) => r.get(key)!);
+    console.log(`  ${key}: ${median(values).toFixed(2)}×  [${values.map((v) => v.toFixed(2)).join(', ')}]`);
+  }
+  console.log(`  peak RSS of the server: ${Math.max(...rss).toFixed(0)} MiB  [median of the runs ${median(rss).toFixed(0)} MiB]`);
+}
+
+async function measureBaseline(script: string): Promise<Map<number, WrkResult>> {
   const bare = await startBare();
   const baseline = new Map<number, WrkResult>();
   console.log(`\nbaseline: bare Hono endpoint on @hono/node-server, parses JSON, answers 200 (${SECONDS} s per run)`);
@@ -85,10 +118,5 @@ export async function benchHttp(): Promise<void> {
   } finally {
     bare.stop();
   }
-  const rss = [
-    await ingest(script, baseline, 'POST /hooks/vcs, durable (committed before the 200), shipped rules.yaml, the 22 events in turn', {}),
-    await ingest(script, baseline, 'the same with SWITCHBOARD_FSYNC=1 (fsync per commit: survives power loss)', { SWITCHBOARD_FSYNC: '1' }),
-    await endToEnd(script, baseline.get(64)!),
-  ];
-  console.log(`\npeak RSS of the server: ${Math.max(...rss).toFixed(0)} MiB`);
+  return baseline;
 }
