@@ -1,3 +1,4 @@
+import { flagSetting } from '../config/service-settings.ts';
 import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { adminApi } from '../http/admin.ts';
 import { parseAllowList } from '../http/auth.ts';
@@ -71,7 +72,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
       settings: s,
       ...(env.SWITCHBOARD_TOKEN ? { token: env.SWITCHBOARD_TOKEN } : {}),
       allowCidrs: env.SWITCHBOARD_ALLOW_CIDRS ?? '',
-      echo: env.SWITCHBOARD_ECHO === '1' || env.SWITCHBOARD_ECHO === 'true',
+      echo: flagSetting(env.SWITCHBOARD_ECHO),
       writeLock: writeLock.buffer,
     },
     control,

@@ -7,8 +7,6 @@ import { loadConfig } from '../../src/config/load.ts';
 import { Planner } from '../../src/deliver/plan.ts';
 import { CoreApiClient } from '../../src/enrich/coreapi.ts';
 import { Enricher } from '../../src/enrich/enricher.ts';
-import { parseEnvelope } from '../../src/events/envelope.ts';
-import { newEventId } from '../../src/events/id.ts';
 import { silentLogger } from '../../src/log.ts';
 import { compileTemplate } from '../../src/node/template-compiler.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
@@ -17,6 +15,7 @@ import { DurableIntake } from '../../src/queue/intake.ts';
 import { RoutingStage } from '../../src/queue/routing.ts';
 import type { Explanation, Store } from '../../src/queue/store.ts';
 import { startCoreApi, type CoreApiStandIn } from '../support/coreapi.ts';
+import { postEvent } from '../support/post-event.ts';
 import { commit, newEvent, tempStore } from '../support/store.ts';
 import { tempDataDir } from '../support/server-process.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
@@ -80,14 +79,7 @@ describe('routing with enrichment', () => {
       routing.stop();
       await store.close();
     });
-    const post = async (eventsId: string, objectId: number, data: Record<string, unknown> = {}) => {
-      const raw = JSON.stringify({ event: { dt: '2022-01-24T15:44:47+00:00', events_id: eventsId, object_id: objectId }, data });
-      const parsed = parseEnvelope(raw);
-      if (!parsed.ok) throw new Error(parsed.error);
-      const id = newEventId();
-      await intake.accept({ id, eventId: parsed.eventId, envelope: parsed.value, raw, receivedAt: Date.now() });
-      return id;
-    };
+    const post = (eventsId: string, objectId: number, data: Record<string, unknown> = {}) => postEvent(intake, eventsId, objectId, data);
     const routed = (id: string) =>
       waitForAsync(`event ${id} routed`, async () => {
         const e = await store.explain(id);
@@ -97,6 +89,17 @@ describe('routing with enrichment', () => {
   }
 
   const mail = (e: Explanation) => e.deliveryDetails[0]!.message as EmailMessage;
+
+  /** Runs `test` while the stand-in holds its answers about client 12, then lets them go. */
+  async function whileClient12IsSlow(test: () => Promise<void>): Promise<void> {
+    api.behaviour.set('clients.get:12', 'slow');
+    try {
+      await test();
+    } finally {
+      api.behaviour.delete('clients.get:12');
+      api.release();
+    }
+  }
 
   it("gives conditions and templates the client, and records that it was fetched", async () => {
     const { post, routed } = pipeline();
@@ -114,8 +117,7 @@ describe('routing with enrichment', () => {
 
   it('sends on time without the details when the CoreAPI is slow, saying so in the message and the record', async () => {
     const { post, routed } = pipeline(300);
-    api.behaviour.set('clients.get:12', 'slow');
-    try {
+    await whileClient12IsSlow(async () => {
       const started = Date.now();
       const e = await routed(await post('clients.balance_zero', 12));
       expect(Date.now() - started).toBeLessThan(2_000);
@@ -124,16 +126,12 @@ describe('routing with enrichment', () => {
         text: ' / Details from VCS are missing: client #12 could not be fetched (no answer from the CoreAPI within 300 ms).',
       });
       expect(e.enrichment).toEqual([{ object: 'client', id: '12', outcome: 'failed', reason: 'no answer from the CoreAPI within 300 ms' }]);
-    } finally {
-      api.behaviour.delete('clients.get:12');
-      api.release();
-    }
+    });
   });
 
   it('routes events that need no enrichment while another waits for the CoreAPI', async () => {
     const { store, post, routed } = pipeline(10_000);
-    api.behaviour.set('clients.get:12', 'slow');
-    try {
+    await whileClient12IsSlow(async () => {
       const waiting = await post('clients.balance_zero', 12);
       await waitFor('the CoreAPI call to be held', () => api.held() === 1);
       const update = await routed(await post('clients.update', 12, { id: 12, name: 'ACME' }));
@@ -141,16 +139,12 @@ describe('routing with enrichment', () => {
       expect((await store.explain(waiting))!.status).toBe('received');
       api.release();
       expect(mail(await routed(waiting)).subject).toBe('zero: ACME Telecom');
-    } finally {
-      api.behaviour.delete('clients.get:12');
-      api.release();
-    }
+    });
   });
 
   it('leaves an event being enriched when it stops, for the next start to route', async () => {
     const { store, post, routing } = pipeline(10_000);
-    api.behaviour.set('clients.get:12', 'slow');
-    try {
+    await whileClient12IsSlow(async () => {
       const id = await post('clients.balance_zero', 12);
       await waitFor('the CoreAPI call to be held', () => api.held() === 1);
       routing.stop();
@@ -158,10 +152,7 @@ describe('routing with enrichment', () => {
       await routing.settled();
       expect((await store.explain(id))!.status).toBe('received');
       expect((await store.unrouted(10)).map((e) => e.id)).toEqual([id]);
-    } finally {
-      api.behaviour.delete('clients.get:12');
-      api.release();
-    }
+    });
   });
 
   it("fetches for a destination's enrich too, and nothing for events whose rules ask for nothing", async () => {

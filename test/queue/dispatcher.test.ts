@@ -4,8 +4,6 @@ import { channelKinds } from '../../src/channels/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { connectDestinations, closeDestinations, type Connection } from '../../src/deliver/senders.ts';
 import { Planner } from '../../src/deliver/plan.ts';
-import { parseEnvelope } from '../../src/events/envelope.ts';
-import { newEventId } from '../../src/events/id.ts';
 import { silentLogger } from '../../src/log.ts';
 import { compileTemplate } from '../../src/node/template-compiler.ts';
 import { Dispatcher } from '../../src/queue/dispatcher.ts';
@@ -14,6 +12,7 @@ import { RoutingStage } from '../../src/queue/routing.ts';
 import type { Store } from '../../src/queue/store.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
+import { postEvent } from '../support/post-event.ts';
 import { commit, newEvent, tempStore } from '../support/store.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
 import { startHttpServer } from '../support/http-server.ts';
@@ -41,14 +40,7 @@ function pipeline(yaml: string, env: Record<string, string>, policy = { baseDela
     await closeDestinations(connections);
     await store.close();
   });
-  const post = async (objectId: number, eventsId = 'clients.balance_zero') => {
-    const raw = JSON.stringify({ event: { dt: '2022-01-24T15:44:47+00:00', events_id: eventsId, object_id: objectId }, data: {} });
-    const parsed = parseEnvelope(raw);
-    if (!parsed.ok) throw new Error(parsed.error);
-    const id = newEventId();
-    await intake.accept({ id, eventId: parsed.eventId, envelope: parsed.value, raw, receivedAt: Date.now() });
-    return id;
-  };
+  const post = (objectId: number, eventsId = 'clients.balance_zero') => postEvent(intake, eventsId, objectId);
   return { store: store as Store, dispatcher, post, connections };
 }
 
