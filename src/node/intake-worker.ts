@@ -36,6 +36,14 @@ export function startIntakeWorker(options: IntakeWorkerOptions): Promise<IntakeW
   const post = (m: ToIntake, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
   let stopping = false;
   let stopped: () => void = () => {};
+  // Node hands the messages waiting on a port over in one go: acted on one by one, a burst of
+  // commits would run a routing step each, and keep timers and sockets (the deliveries' answers)
+  // waiting for seconds. They are taken together once the loop has served its I/O.
+  let committedSoon = false;
+  const committed = () => {
+    committedSoon = false;
+    options.committed();
+  };
 
   return new Promise((listening, failedToStart) => {
     let started = false;
@@ -47,7 +55,9 @@ export function startIntakeWorker(options: IntakeWorkerOptions): Promise<IntakeW
     worker.on('message', (m: FromIntake) => {
       switch (m.type) {
         case 'committed':
-          return options.committed();
+          if (!committedSoon) setImmediate(committed);
+          committedSoon = true;
+          return;
         case 'request':
           return void answer(m);
         case 'stopped':
