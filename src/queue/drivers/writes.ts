@@ -13,18 +13,26 @@ export const guard = (n: number): Statement => ({ sql: 'INSERT INTO conflicts (n
 /** SQLite's message for a failed guard, on either runtime. */
 export const isGuardFailure = (e: unknown) => /conflicts\.never/.test(String((e as Error)?.message ?? e));
 
+/** SQL with `?1`, `?2`: the same with plain `?`, and which parameter each `?` takes. */
+const numbered = new Map<string, { sql: string; order: number[] } | null>();
+
 /**
  * A statement; `?1`, `?2` become plain `?` with their parameters repeated in order: better-sqlite3
- * binds only plain ones by position, D1 takes both.
+ * binds only plain ones by position, D1 takes both. Each SQL text is rewritten once: routing
+ * builds a statement per delivery.
  */
 export function stmt(sql: string, ...params: unknown[]): Statement {
-  if (!/\?\d/.test(sql)) return { sql, params };
-  const ordered: unknown[] = [];
-  const plain = sql.replace(/\?(\d+)/g, (_, n: string) => {
-    ordered.push(params[Number(n) - 1]);
-    return '?';
-  });
-  return { sql: plain, params: ordered };
+  let known = numbered.get(sql);
+  if (known === undefined) {
+    const order: number[] = [];
+    const plain = sql.replace(/\?(\d+)/g, (_, n: string) => {
+      order.push(Number(n) - 1);
+      return '?';
+    });
+    known = order.length > 0 ? { sql: plain, order } : null;
+    numbered.set(sql, known);
+  }
+  return known ? { sql: known.sql, params: known.order.map((i) => params[i]) } : { sql, params };
 }
 
 const INSERT_DELIVERY = `INSERT INTO deliveries (event_id, rule, destination, type, message, render_error, status, created_at, next_at, hold, note, context, group_id, reply_to, incident_id)
