@@ -44,7 +44,7 @@ async function ingest(script: string, baseline: Map<number, WrkResult>, label: s
   console.log(`\n${label}`);
   try {
     for (const c of CONNECTIONS) {
-      const r = wrk(`${server.url}/`, c, SECONDS, script);
+      const r = await wrk(`${server.url}/`, c, SECONDS, script);
       const b = baseline.get(c)!;
       console.log(`  ${String(c).padStart(2)} connections: ${fmt(r)}   = ${(r.rps / b.rps).toFixed(2)}× bare throughput, p99 ${(r.p99Ms / b.p99Ms).toFixed(1)}× bare`);
       ratios.set(`${key}, ${c} connections: throughput`, r.rps / b.rps);
@@ -63,7 +63,7 @@ async function endToEnd(script: string, bare64: WrkResult, ratios: Ratios): Prom
   try {
     server = await startServer({ DATA_DIR: tempDataDir(), RULES_FILE: 'bench/rules.yaml', BENCH_SINK_URL: `${sink.url}/sink` });
     const started = Date.now();
-    const posted = wrk(`${server.url}/`, 64, SECONDS, script);
+    const posted = await wrk(`${server.url}/`, 64, SECONDS, script);
     await waitFor('every event delivered to the sink', () => sink.requests.length >= posted.requests, 300_000);
     const seconds = (Date.now() - started) / 1000;
     const rate = sink.requests.length / seconds;
@@ -110,9 +110,9 @@ async function measureBaseline(script: string): Promise<Map<number, WrkResult>> 
   const baseline = new Map<number, WrkResult>();
   console.log(`\nbaseline: bare Hono endpoint on @hono/node-server, parses JSON, answers 200 (${SECONDS} s per run)`);
   try {
-    wrk(bare.url, 16, 1, script); // warm-up
+    await wrk(bare.url, 16, 1, script); // warm-up
     for (const c of CONNECTIONS) {
-      baseline.set(c, wrk(bare.url, c, SECONDS, script));
+      baseline.set(c, await wrk(bare.url, c, SECONDS, script));
       console.log(`  ${String(c).padStart(2)} connections: ${fmt(baseline.get(c)!)}`);
     }
   } finally {

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -46,9 +47,12 @@ function ms(value: string, unit: string): number {
   return Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
 }
 
-/** Runs wrk against `url` and reads its summary. */
-export function wrk(url: string, connections: number, seconds: number, script: string): WrkResult {
-  const out = execFileSync('wrk', ['-t', connections > 1 ? '2' : '1', '-c', String(connections), '-d', `${seconds}s`, '-s', script, '--latency', url], {
+/**
+ * Runs wrk against `url` and reads its summary. Asynchronous, so that servers in this process (the
+ * end-to-end run's sink) go on answering while it runs.
+ */
+export async function wrk(url: string, connections: number, seconds: number, script: string): Promise<WrkResult> {
+  const { stdout: out } = await promisify(execFile)('wrk', ['-t', connections > 1 ? '2' : '1', '-c', String(connections), '-d', `${seconds}s`, '-s', script, '--latency', url], {
     encoding: 'utf8',
   });
   const latency = (pct: string) => {
