@@ -22,10 +22,11 @@ export interface SqliteOptions {
   /**
    * Who copies the WAL into the database file. By default a commit that makes the WAL longer than
    * 1000 pages does, with the write lock held: every writer waits meanwhile, tens of milliseconds
-   * on some disks. `everyMs`: this connection does, on a timer, while the others go on writing;
+   * on some disks. `everyMs`: this connection does, on a timer, while the others go on writing,
+   * and makes the WAL start over once it is `restartAfterFrames` pages long (default 8192: 32 MiB);
    * `elsewhere`: another connection of the process does.
    */
-  checkpoints?: { everyMs: number } | 'elsewhere';
+  checkpoints?: { everyMs: number; restartAfterFrames?: number } | 'elsewhere';
 }
 
 /**
@@ -48,15 +49,20 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): void 
   }).immediate();
 }
 
+/** WAL frames (pages) past which a checkpoint makes sure the WAL starts over: 32 MiB, about a second of the heaviest load measured. */
+const RESTART_WAL_FRAMES = 8192;
+const PAGE_BYTES = 4096;
+
 /**
- * Copies the WAL into the database file without holding up writers, then, holding the write lock,
- * what they wrote meanwhile (a few pages): complete, so the next commit starts the WAL over and it
- * does not grow without end.
+ * Copies the WAL into the database file without holding up writers. A checkpoint that copies
+ * everything lets the next commit start the WAL over; under steady writes one never does, so once
+ * the WAL is long, a second one copies, holding the write lock, what was written meanwhile. Rarely:
+ * with synchronous=NORMAL every checkpoint waits for the disk twice, and the intake for the lock.
  */
-function checkpoint(db: Database.Database, locked: <T>(fn: () => T) => T): void {
+function checkpoint(db: Database.Database, locked: <T>(fn: () => T) => T, restartAfterFrames: number): void {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-    locked(() => db.pragma('wal_checkpoint(PASSIVE)'));
+    const [wal] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>;
+    if (wal && wal.log > restartAfterFrames) locked(() => db.pragma('wal_checkpoint(PASSIVE)'));
   } catch {
     // Tried again at the next tick; meanwhile the WAL keeps every commit, as it does between ticks.
   }
@@ -74,11 +80,13 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   // SQLite's own default (2 MiB); better-sqlite3 builds it with 16 MiB a connection, and the server
   // has two. What is hot (the ends of the tables and indexes) fits.
   db.pragma('cache_size = -2000');
-  // The WAL starts over after each checkpoint; this gives the disk back after a burst made it long.
-  db.pragma('journal_size_limit = 16777216');
+  // The WAL starts over once a checkpoint copied all of it; this gives the disk back after a burst
+  // made it longer than the checkpoints let it grow.
+  const restartAfterFrames = (typeof options.checkpoints === 'object' && options.checkpoints.restartAfterFrames) || RESTART_WAL_FRAMES;
+  db.pragma(`journal_size_limit = ${restartAfterFrames * PAGE_BYTES}`);
   const locked = options.writeLock ? options.writeLock.hold.bind(options.writeLock) : <T>(fn: () => T) => fn();
   if (options.checkpoints) db.pragma('wal_autocheckpoint = 0');
-  const checkpointing = typeof options.checkpoints === 'object' ? setInterval(() => checkpoint(db, locked), options.checkpoints.everyMs) : undefined;
+  const checkpointing = typeof options.checkpoints === 'object' ? setInterval(() => checkpoint(db, locked, restartAfterFrames), options.checkpoints.everyMs) : undefined;
   checkpointing?.unref();
   locked(() => {
     migrate(db, options.migrations);
