@@ -3,6 +3,10 @@ import { afterIo } from '../queue/schedule.ts';
 
 /** A pipe takes a write of up to this many bytes whole (PIPE_BUF): lines of two threads never mix. */
 const WHOLE_WRITE_BYTES = 4096;
+/** How much a thread keeps while the reader lags, before it waits for it. */
+const BACKLOG_BYTES = 4 * 1024 * 1024;
+/** How soon a thread tries again to write what waits for a lagging reader. */
+const RETRY_MS = 5;
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -10,49 +14,81 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * Writes log lines to stdout, many per write: under load a line per request costs a system call
  * each. Lines are written after the current turn of the event loop, and at exit.
  *
- * Both threads of the server write to the file descriptor themselves. A worker thread's
- * process.stdout passes its text to the main thread, which under load wrote it out so late that
- * the intake thread held megabytes of waiting lines. A full pipe blocks the writer until the
- * reader catches up, as a blocking stdout would: lines wait in the pipe, never in memory.
+ * Both threads of the server write to the file descriptor themselves, in whole writes of at most
+ * PIPE_BUF bytes. A worker thread's process.stdout passes its text to the main thread, which under
+ * load wrote it out so late that the intake thread held megabytes of waiting lines.
+ *
+ * When the reader lags (a full pipe: Node makes a stdout pipe non-blocking), lines wait here, in
+ * order, and are tried again shortly, so that a request is not held up by a reader's hiccup; past
+ * `backlogBytes` the thread waits for the reader, as a blocking stdout would, so memory stays bounded.
  */
-export function batchedStdout(fd = 1): (line: string) => void {
+export function batchedStdout(fd = 1, backlogBytes = BACKLOG_BYTES): (line: string) => void {
   let pending: string[] = [];
-  const flush = () => {
-    if (pending.length === 0) return;
-    const lines = pending;
-    pending = [];
+  const backlog: Buffer[] = [];
+  let waiting = 0;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const drain = (block: boolean) => {
+    while (backlog.length > 0) {
+      const chunk = backlog[0]!;
+      const written = tryWrite(fd, chunk);
+      if (written === 'closed') {
+        // Nobody reads any more (EPIPE): the lines have nowhere to go.
+        backlog.length = 0;
+        waiting = 0;
+        return;
+      }
+      if (written === 'full') {
+        if (block || waiting > backlogBytes) {
+          Atomics.wait(pause, 0, 0, 1);
+          continue;
+        }
+        retry ??= setTimeout(() => {
+          retry = undefined;
+          drain(false);
+        }, RETRY_MS);
+        retry.unref();
+        return;
+      }
+      waiting -= written;
+      if (written === chunk.length) backlog.shift();
+      else backlog[0] = chunk.subarray(written);
+    }
+  };
+
+  const flush = (block: boolean) => {
     let chunk = '';
     let bytes = 0;
-    for (const line of lines) {
+    const queue = () => {
+      backlog.push(Buffer.from(chunk));
+      waiting += bytes;
+    };
+    for (const line of pending) {
       const size = Buffer.byteLength(line) + 1;
       if (bytes > 0 && bytes + size > WHOLE_WRITE_BYTES) {
-        writeAll(fd, chunk);
+        queue();
         chunk = '';
         bytes = 0;
       }
       chunk += `${line}\n`;
       bytes += size;
     }
-    writeAll(fd, chunk);
+    if (bytes > 0) queue();
+    pending = [];
+    drain(block);
   };
-  process.on('exit', flush);
+
+  process.on('exit', () => flush(true));
   return (line) => {
-    if (pending.push(line) === 1) afterIo(flush);
+    if (pending.push(line) === 1) afterIo(() => flush(false));
   };
 }
 
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text);
-  let written = 0;
-  while (written < bytes.length) {
-    try {
-      written += writeSync(fd, bytes, written);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // Node makes a stdout pipe non-blocking: a full one says EAGAIN. Wait for the reader.
-      if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1);
-      // Nobody reads any more (EPIPE): the lines have nowhere to go.
-      else return;
-    }
+/** Bytes written; `full` when the pipe takes nothing now, `closed` when nobody reads. */
+function tryWrite(fd: number, chunk: Buffer): number | 'full' | 'closed' {
+  try {
+    return writeSync(fd, chunk);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EAGAIN' ? 'full' : 'closed';
   }
 }

@@ -1,23 +1,30 @@
 /**
- * A child process for the log-writing test: its main thread and a worker thread each write LINES
- * numbered lines to stdout through batchedStdout, in turns of 100.
+ * A child process for the log-writing tests: its main thread and a worker thread each write LINES
+ * numbered lines to stdout through batchedStdout (keeping at most BACKLOG bytes for a lagging
+ * reader), in turns of 100; once both have, the main thread says `written` on stderr.
  */
-import { isMainThread, threadId, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, threadId, Worker } from 'node:worker_threads';
 import { batchedStdout } from '../../src/node/stdout-lines.ts';
 
 const LINES = Number(process.env.LINES ?? 10_000);
 // Node makes a stdout pipe non-blocking when process.stdout is first used, as the server does.
 void process.stdout;
-const write = batchedStdout();
-if (isMainThread) {
-  // The worker runs this file through tsx too.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  new Worker(`import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`, { eval: true });
-}
+const write = batchedStdout(1, Number(process.env.BACKLOG));
+
+const workerDone = isMainThread ? startWorker() : undefined;
 
 let i = 0;
 const turn = () => {
   for (const end = Math.min(i + 100, LINES); i < end; i++) write(`thread ${threadId} line ${i} ${'x'.repeat(100)}`);
-  if (i < LINES) setImmediate(turn);
+  if (i < LINES) return void setImmediate(turn);
+  if (!isMainThread) return parentPort!.postMessage('done');
+  void workerDone!.then(() => process.stderr.write('written\n'));
 };
 turn();
+
+function startWorker(): Promise<void> {
+  // The worker runs this file through tsx too.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const worker = new Worker(`import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`, { eval: true });
+  return new Promise((done) => worker.once('message', () => done()));
+}
