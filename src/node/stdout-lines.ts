@@ -4,7 +4,7 @@ import { afterIo } from '../queue/schedule.ts';
 /** A pipe takes a write of up to this many bytes whole (PIPE_BUF): lines of two threads never mix. */
 const WHOLE_WRITE_BYTES = 4096;
 /** How much a thread keeps while the reader lags, before it waits for it. */
-const BACKLOG_BYTES = 4 * 1024 * 1024;
+const BACKLOG_BYTES = 1024 * 1024;
 /** How soon a thread tries again to write what waits for a lagging reader. */
 const RETRY_MS = 5;
 

@@ -8,12 +8,16 @@ import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The flags `npm start` gives node (package.json), so that tests and the benchmark run the server as users do. */
-const START_FLAGS = (() => {
+/**
+ * The environment and flags `npm start` gives node (package.json), so that tests and the benchmark
+ * run the server as users do.
+ */
+const START = (() => {
   const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const flags = /node ((?:--\S+ )*)dist\/switchboard\.mjs/.exec(start);
-  if (!flags) throw new Error(`package.json's start script no longer runs dist/switchboard.mjs: ${start}`);
-  return flags[1]!.split(' ').filter(Boolean);
+  const run = /((?:\w+=\S+ )*)node ((?:--\S+ )*)dist\/switchboard\.mjs/.exec(start);
+  if (!run) throw new Error(`package.json's start script no longer runs dist/switchboard.mjs: ${start}`);
+  const env = Object.fromEntries(run[1]!.split(' ').filter(Boolean).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
+  return { env, flags: run[2]!.split(' ').filter(Boolean) };
 })();
 
 /** A fresh, empty data folder for one server's SQLite file. */
@@ -28,14 +32,14 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `switchboard serve` as `npm start` does (`node <its flags> dist/switchboard.mjs serve`, built by the
+ * Starts `switchboard serve` as `npm start` does (`<its environment> node <its flags> dist/switchboard.mjs serve`, built by the
  * tests' global setup) on 127.0.0.1 with a free port, and resolves once it logs that it listens.
  */
 export async function startServer(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
-  const child = spawn(process.execPath, [...START_FLAGS, NODE_BUNDLE, ...args], {
+  const child = spawn(process.execPath, [...START.flags, NODE_BUNDLE, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...START.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
