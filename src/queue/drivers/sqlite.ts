@@ -49,7 +49,10 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): void 
   }).immediate();
 }
 
-/** WAL frames (pages) past which a checkpoint makes sure the WAL starts over: 32 MiB, about a second of the heaviest load measured. */
+/**
+ * WAL frames (pages) past which a checkpoint makes sure the WAL starts over: 32 MiB, about a
+ * second of the heaviest load measured.
+ */
 const RESTART_WAL_FRAMES = 8192;
 const PAGE_BYTES = 4096;
 
