@@ -6,9 +6,10 @@ const LINES = 10_000;
 
 /**
  * Runs test/support/two-thread-logger.ts: two threads write LINES lines each (2.4 MB in all) into a
- * pipe that is not read until `startReading` says so.
+ * pipe that is not read until `startReading` says so; then read at once, or a little at a time,
+ * so that the pipe is nearly always full and writes stop halfway.
  */
-async function twoThreads(backlogBytes: number, startReading: (stderr: NodeJS.ReadableStream) => Promise<void>): Promise<string[]> {
+async function twoThreads(backlogBytes: number, startReading: (stderr: NodeJS.ReadableStream) => Promise<void>, slowly = false): Promise<string[]> {
   const script = fileURLToPath(new URL('../support/two-thread-logger.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, LINES: String(LINES), BACKLOG: String(backlogBytes) },
@@ -18,7 +19,12 @@ async function twoThreads(backlogBytes: number, startReading: (stderr: NodeJS.Re
   const exited = new Promise<number | null>((done) => child.on('close', done));
   await startReading(child.stderr);
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (!slowly) return;
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), 1);
+  });
   child.stdout.resume();
   expect(await exited).toBe(0);
   return out.split('\n').filter(Boolean);
@@ -55,4 +61,9 @@ describe('log lines on stdout, written by two threads at once', () => {
     });
     expectAllLines(lines);
   }, 30_000);
+
+  it('never mix, when a reader that takes a little at a time keeps the pipe nearly full', async () => {
+    const lines = await twoThreads(64 * 1024, async () => {}, true);
+    expectAllLines(lines);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 /**
  * A child process for the log-writing tests: its main thread and a worker thread each write LINES
  * numbered lines to stdout through batchedStdout (keeping at most BACKLOG bytes for a lagging
- * reader), in turns of 100; once both have, the main thread says `written` on stderr.
+ * reader), in turns of 1,000 (a flush of 120 kB); once both have, the main thread says `written` on stderr.
  */
 import { isMainThread, parentPort, threadId, Worker } from 'node:worker_threads';
 import { batchedStdout } from '../../src/node/stdout-lines.ts';
@@ -15,7 +15,7 @@ const workerDone = isMainThread ? startWorker() : undefined;
 
 let i = 0;
 const turn = () => {
-  for (const end = Math.min(i + 100, LINES); i < end; i++) write(`thread ${threadId} line ${i} ${'x'.repeat(100)}`);
+  for (const end = Math.min(i + 1_000, LINES); i < end; i++) write(`thread ${threadId} line ${i} ${'x'.repeat(100)}`);
   if (i < LINES) return void setImmediate(turn);
   if (!isMainThread) return parentPort!.postMessage('done');
   void workerDone!.then(() => process.stderr.write('written\n'));
