@@ -1,7 +1,8 @@
 /**
  * `npm run build`, which `npm start` runs first: bundles the server and the commands into
- * dist/switchboard.mjs (and its HTTP intake thread into dist/intake.mjs), so the server runs as plain JavaScript: no TypeScript loader thread at run
- * time, a faster start and about 30 MiB less memory. better-sqlite3, a native module, stays outside.
+ * dist/switchboard.mjs (and its HTTP intake thread into dist/intake.mjs), so the server runs as
+ * plain JavaScript: no TypeScript loader thread at run time, a faster start and about 30 MiB less
+ * memory. better-sqlite3, a native module, stays outside.
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';

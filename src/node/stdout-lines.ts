@@ -24,7 +24,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * order, and are tried again shortly, so that a request is not held up by a reader's hiccup; past
  * `backlogBytes` the thread waits for the reader, as a blocking stdout would, so memory stays bounded.
  */
-export function batchedStdout(fd = 1, backlogBytes = BACKLOG_BYTES): (line: string) => void {
+export function batchedStdout(backlogBytes = BACKLOG_BYTES): (line: string) => void {
   let pending: string[] = [];
   const backlog: Buffer[] = [];
   let waiting = 0;
@@ -33,7 +33,7 @@ export function batchedStdout(fd = 1, backlogBytes = BACKLOG_BYTES): (line: stri
   const drain = (block: boolean) => {
     while (backlog.length > 0) {
       const chunk = backlog[0]!;
-      const written = tryWrite(fd, chunk);
+      const written = tryWrite(chunk);
       if (written === 'closed') {
         // Nobody reads any more (EPIPE): the lines have nowhere to go.
         backlog.length = 0;
@@ -86,10 +86,10 @@ export function batchedStdout(fd = 1, backlogBytes = BACKLOG_BYTES): (line: stri
   };
 }
 
-/** Bytes written; `full` when the pipe takes nothing now, `closed` when nobody reads. */
-function tryWrite(fd: number, chunk: Buffer): number | 'full' | 'closed' {
+/** Bytes written to stdout; `full` when the pipe takes nothing now, `closed` when nobody reads. */
+function tryWrite(chunk: Buffer): number | 'full' | 'closed' {
   try {
-    return writeSync(fd, chunk);
+    return writeSync(1, chunk);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EAGAIN' ? 'full' : 'closed';
   }

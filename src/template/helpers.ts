@@ -13,11 +13,10 @@ function split(args: unknown[]): { params: unknown[]; options: Options } {
   return { params: args.slice(0, -1), options: args[args.length - 1] as Options };
 }
 
-
 // Building a DateTimeFormat costs far more than formatting with one: keep one per time zone.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function zonedParts(date: Date, timeZone: string): Record<string, string> {
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-GB', {
@@ -34,18 +33,18 @@ function zonedParts(date: Date, timeZone: string): Record<string, string> {
     if (formatters.size > 100) formatters.clear(); // zones come from templates: few, but not trusted
     formatters.set(timeZone, format);
   }
-  return Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
+  return format;
 }
 
 // formatToParts costs several microseconds, a good part of rendering a message; the events of a
 // burst mostly share their second (the bursts are when it matters).
 const recentParts = new Map<string, Record<string, string>>();
 
-function cachedZonedParts(date: Date, timeZone: string): Record<string, string> {
+function zonedParts(date: Date, timeZone: string): Record<string, string> {
   const key = `${Math.floor(date.getTime() / 1000)} ${timeZone}`;
   let parts = recentParts.get(key);
   if (!parts) {
-    parts = zonedParts(date, timeZone);
+    parts = Object.fromEntries(formatterFor(timeZone).formatToParts(date).map((p) => [p.type, p.value]));
     if (recentParts.size >= 1000) recentParts.clear();
     recentParts.set(key, parts);
   }
@@ -72,9 +71,9 @@ function formatDate(value: unknown, timeZone: string, format: string): string {
   if (format === 'iso') return date.toISOString();
   let p: Record<string, string>;
   try {
-    p = cachedZonedParts(date, timeZone);
+    p = zonedParts(date, timeZone);
   } catch {
-    p = cachedZonedParts(date, 'UTC');
+    p = zonedParts(date, 'UTC');
   }
   const day = `${p.year}-${p.month}-${p.day}`;
   const time = `${p.hour}:${p.minute}`;

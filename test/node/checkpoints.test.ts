@@ -1,43 +1,34 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readMigrations } from '../../src/node/migrations.ts';
 import { sharedWriteLock } from '../../src/node/write-lock.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import type { Store } from '../../src/queue/store.ts';
 import { tempDataDir } from '../support/server-process.ts';
+import { runTsxWorker, sourceUrl } from '../support/tsx-worker.ts';
 
 const RESTART_AFTER_FRAMES = 256; // 1 MiB
 const BATCHES = 1_500;
 
 /** A thread that accepts BATCHES batches of 50 events into the file as fast as it can, as the intake thread does. */
 function startWriter(file: string, lock: SharedArrayBuffer): Promise<void> {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const sqlite = new URL('../../src/queue/drivers/sqlite.ts', import.meta.url).href;
-  const migrations = new URL('../../src/node/migrations.ts', import.meta.url).href;
-  const writeLock = new URL('../../src/node/write-lock.ts', import.meta.url).href;
-  const code = `
-    const { workerData, parentPort } = require('node:worker_threads');
-    import(${JSON.stringify(tsx)}).then((t) => { t.register(); return Promise.all([${[sqlite, migrations, writeLock].map((u) => `import(${JSON.stringify(u)})`).join(', ')}]); })
-      .then(async ([{ sqliteStore }, { readMigrations }, { sharedWriteLock }]) => {
-        const store = sqliteStore(workerData.file, { migrations: readMigrations(), writeLock: sharedWriteLock(workerData.lock), checkpoints: 'elsewhere' });
-        const padding = 'x'.repeat(500);
-        for (let b = 0; b < ${BATCHES}; b++) {
-          const events = Array.from({ length: 50 }, (_, i) => {
-            const raw = JSON.stringify({ event: { dt: '2026-11-27 10:00:00', events_id: 'clients.update', object_id: b * 50 + i }, data: { padding } });
-            return { id: 'e' + (b * 50 + i), eventId: 'clients.update', objectId: String(b * 50 + i), receivedAt: Date.now(), raw, canonical: raw, fingerprint: 'f' + (b * 50 + i) };
-          });
-          await store.accept(events, 0);
-        }
-        await store.close();
-        parentPort.postMessage('done');
-      });`;
-  const worker = new Worker(code, { eval: true, workerData: { file, lock } });
-  return new Promise((done, failed) => {
-    worker.once('message', () => void worker.terminate().then(() => done()));
-    worker.once('error', failed);
-  });
+  return runTsxWorker(
+    `const [{ sqliteStore }, { readMigrations }, { sharedWriteLock }] = await Promise.all([
+      import(${sourceUrl('queue/drivers/sqlite.ts')}), import(${sourceUrl('node/migrations.ts')}), import(${sourceUrl('node/write-lock.ts')})]);
+    const store = sqliteStore(workerData.file, { migrations: readMigrations(), writeLock: sharedWriteLock(workerData.lock), checkpoints: 'elsewhere' });
+    const padding = 'x'.repeat(500);
+    for (let b = 0; b < ${BATCHES}; b++) {
+      const events = Array.from({ length: 50 }, (_, i) => {
+        const raw = JSON.stringify({ event: { dt: '2026-11-27 10:00:00', events_id: 'clients.update', object_id: b * 50 + i }, data: { padding } });
+        return { id: 'e' + (b * 50 + i), eventId: 'clients.update', objectId: String(b * 50 + i), receivedAt: Date.now(), raw, canonical: raw, fingerprint: 'f' + (b * 50 + i) };
+      });
+      await store.accept(events, 0);
+    }
+    await store.close();
+    parentPort.postMessage('done');`,
+    { file, lock },
+  );
 }
 
 describe('checkpoints on a timer, while another thread writes without pause', () => {

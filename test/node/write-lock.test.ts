@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { sharedWriteLock } from '../../src/node/write-lock.ts';
+import { runTsxWorker, sourceUrl } from '../support/tsx-worker.ts';
 
 const ROUNDS = 20_000;
 const THREADS = 3;
@@ -10,26 +10,19 @@ const THREADS = 3;
  * back plus one: without mutual exclusion, updates get lost.
  */
 function startCounter(lock: SharedArrayBuffer, counter: SharedArrayBuffer, ready: SharedArrayBuffer): Promise<void> {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const module = new URL('../../src/node/write-lock.ts', import.meta.url).href;
-  const code = `
-    const { workerData, parentPort } = require('node:worker_threads');
-    import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(module)}); }).then(({ sharedWriteLock }) => {
-      const lock = sharedWriteLock(workerData.lock);
-      const counter = new Int32Array(workerData.counter);
-      // All start together, once every thread has loaded.
-      const ready = new Int32Array(workerData.ready);
-      Atomics.add(ready, 0, 1);
-      Atomics.notify(ready, 0);
-      for (let n = Atomics.load(ready, 0); n < ${THREADS}; n = Atomics.load(ready, 0)) Atomics.wait(ready, 0, n);
-      for (let i = 0; i < ${ROUNDS}; i++) lock.hold(() => { const v = counter[0]; for (let k = 0; k < 50; k++) Math.sqrt(k); counter[0] = v + 1; });
-      parentPort.postMessage('done');
-    });`;
-  const worker = new Worker(code, { eval: true, workerData: { lock, counter, ready } });
-  return new Promise((done, failed) => {
-    worker.once('message', () => void worker.terminate().then(() => done()));
-    worker.once('error', failed);
-  });
+  return runTsxWorker(
+    `const { sharedWriteLock } = await import(${sourceUrl('node/write-lock.ts')});
+    const lock = sharedWriteLock(workerData.lock);
+    const counter = new Int32Array(workerData.counter);
+    // All start together, once every thread has loaded.
+    const ready = new Int32Array(workerData.ready);
+    Atomics.add(ready, 0, 1);
+    Atomics.notify(ready, 0);
+    for (let n = Atomics.load(ready, 0); n < ${THREADS}; n = Atomics.load(ready, 0)) Atomics.wait(ready, 0, n);
+    for (let i = 0; i < ${ROUNDS}; i++) lock.hold(() => { const v = counter[0]; for (let k = 0; k < 50; k++) Math.sqrt(k); counter[0] = v + 1; });
+    parentPort.postMessage('done');`,
+    { lock, counter, ready },
+  );
 }
 
 describe('the write lock shared by the server threads', () => {

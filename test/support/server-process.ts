@@ -32,8 +32,9 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `switchboard serve` as `npm start` does (`<its environment> node <its flags> dist/switchboard.mjs serve`, built by the
- * tests' global setup) on 127.0.0.1 with a free port, and resolves once it logs that it listens.
+ * Starts `switchboard serve` as `npm start` does (`<its environment> node <its flags>
+ * dist/switchboard.mjs serve`, built by the tests' global setup) on 127.0.0.1 with a free port, and
+ * resolves once it logs that it listens.
  */
 export async function startServer(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? tempDataDir();

@@ -1,15 +1,17 @@
 /**
  * A child process for the log-writing tests: its main thread and a worker thread each write LINES
  * numbered lines to stdout through batchedStdout (keeping at most BACKLOG bytes for a lagging
- * reader), in turns of 1,000 (a flush of 120 kB); once both have, the main thread says `written` on stderr.
+ * reader), in turns of 1,000 (a flush of 120 kB); once both have, the main thread says `written`
+ * on stderr.
  */
-import { isMainThread, parentPort, threadId, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, threadId } from 'node:worker_threads';
 import { batchedStdout } from '../../src/node/stdout-lines.ts';
+import { startTsxWorker } from './tsx-worker.ts';
 
 const LINES = Number(process.env.LINES ?? 10_000);
 // Node makes a stdout pipe non-blocking when process.stdout is first used, as the server does.
 void process.stdout;
-const write = batchedStdout(1, Number(process.env.BACKLOG));
+const write = batchedStdout(Number(process.env.BACKLOG));
 
 const workerDone = isMainThread ? startWorker() : undefined;
 
@@ -23,8 +25,7 @@ const turn = () => {
 turn();
 
 function startWorker(): Promise<void> {
-  // The worker runs this file through tsx too.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const worker = new Worker(`import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`, { eval: true });
+  // The worker runs this file too.
+  const worker = startTsxWorker(`await import(${JSON.stringify(import.meta.url)});`);
   return new Promise((done) => worker.once('message', () => done()));
 }

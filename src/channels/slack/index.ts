@@ -90,8 +90,10 @@ function botSender(settings: SlackSettings, token: string, env: Environment, fet
   };
 }
 
-/** Incoming webhooks answer plain text: "ok", or an error such as "invalid_payload". */
-/** A Slack incoming webhook: a JSON POST like any other webhook's. */
+/**
+ * A Slack incoming webhook: a JSON POST like any other webhook's. It answers plain text: "ok", or
+ * an error such as "invalid_payload".
+ */
 function webhookSender(url: string, post: HttpPost): Sender<SlackMessage> {
   return {
     send: (message) => sendHttp(post, { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message), timeoutMs: REQUEST_TIMEOUT_MS }),

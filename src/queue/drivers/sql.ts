@@ -34,7 +34,9 @@ const DUE_COLUMNS = `d.id, d.event_id, d.rule, d.destination, d.message, d.attem
 export const SQL = {
   sameFingerprint:
     'SELECT id, payload FROM events WHERE fingerprint = ? AND received_at >= ? AND duplicate_of IS NULL ORDER BY received_at',
-  // The SQLite driver's lookup: it knows when the candidates arrived (drivers/recent-payloads.ts).
+  // The SQLite driver's lookups: it holds the window's fingerprints in memory, read once
+  // (recentFingerprints), and knows when the candidates arrived (drivers/recent-payloads.ts).
+  recentFingerprints: 'SELECT fingerprint, received_at FROM events WHERE received_at >= ? AND duplicate_of IS NULL ORDER BY received_at',
   sameFingerprintAt: 'SELECT id, payload FROM events WHERE received_at = ? AND fingerprint = ? AND duplicate_of IS NULL',
   insertEvent:
     'INSERT INTO events (id, events_id, object_id, received_at, payload, fingerprint, duplicate_of, routed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

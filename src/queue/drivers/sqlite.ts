@@ -98,9 +98,7 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
   });
 
   const q = {
-    recent: db.prepare<[number], { fingerprint: string; received_at: number }>(
-      'SELECT fingerprint, received_at FROM events WHERE received_at >= ? AND duplicate_of IS NULL ORDER BY received_at',
-    ),
+    recent: db.prepare<[number], { fingerprint: string; received_at: number }>(SQL.recentFingerprints),
     sameFingerprint: db.prepare<[number, string], { id: string; payload: string }>(SQL.sameFingerprintAt),
     insertEvent: db.prepare(SQL.insertEvent),
   };
