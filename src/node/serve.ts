@@ -7,6 +7,7 @@ import { createLogger } from '../log.ts';
 import { Dispatcher } from '../queue/dispatcher.ts';
 import { ReleaseStage } from '../queue/release-stage.ts';
 import { RoutingStage } from '../queue/routing.ts';
+import type { Routed } from '../queue/store.ts';
 import { DEFAULT_POLICY } from '../queue/policy.ts';
 import { startIntakeWorker } from './intake-worker.ts';
 import { openStore } from './open-store.ts';
@@ -16,6 +17,13 @@ import { batchedStdout } from './stdout-lines.ts';
 import { sharedWriteLock } from './write-lock.ts';
 
 const HOUR = 3_600_000;
+/**
+ * Under load, events committed within this long of a routing step's start are routed together by
+ * the next: a step per commit (one event each at low concurrency) cost the main thread twice the
+ * CPU per event, which the intake thread then lacked. The first event after a quiet spell is routed
+ * at once.
+ */
+const ROUTING_GATHER_MS = 5;
 
 /** `switchboard serve`. Resolves with an exit code when it cannot start; runs until a signal otherwise. */
 export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<number | void> {
@@ -55,11 +63,11 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   const enricher = createEnrichment(enrichSettings.value, config.rules, log);
   // Groups, send windows and flap damping hold messages; this releases them when they fall due.
   const release = new ReleaseStage(store, () => live.current.planner, { log, released: () => dispatcher.notify() });
-  const routed = () => {
-    dispatcher.notify();
-    release.notify();
+  const routed = (r: Routed) => {
+    if (r.deliveries.length > 0) dispatcher.notify();
+    if (r.releaseAt.length > 0) release.notify();
   };
-  const routing = new RoutingStage(store, () => live.current.planner, { log, routed, enricher });
+  const routing = new RoutingStage(store, () => live.current.planner, { log, routed, enricher, gatherMs: ROUTING_GATHER_MS });
 
   if (!env.SWITCHBOARD_TOKEN) log.warn('SWITCHBOARD_TOKEN is not set: anyone who can reach this port can post events');
   const control = createApp({

@@ -9,11 +9,13 @@ import { ConflictError, type Routed, type Routing, type Store, type UnroutedEven
 
 export interface RoutingOptions {
   log: Logger;
-  /** Called when routing queued deliveries, so that sending starts at once. */
-  routed: () => void;
+  /** Called when routing queued deliveries or held some until a time, so that they go at once or then. */
+  routed: (routed: Routed) => void;
   /** Events routed per step; the event loop serves requests between steps. */
   batchSize?: number;
   pollMs?: number;
+  /** Events committed within this long of a step's start wait for one step together (WorkLoop). */
+  gatherMs?: number;
   /**
    * Fetches what rules ask for (`enrich:`) from the VCS CoreAPI before their conditions run. Its
    * wait is bounded by its timeout and it never fails an event: what it cannot fetch is left out.
@@ -100,6 +102,7 @@ export class RoutingStage {
     this.batchSize = options.batchSize ?? 64;
     this.loop = new WorkLoop(() => this.step(), {
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      ...(options.gatherMs !== undefined ? { gatherMs: options.gatherMs } : {}),
       onError: (e) => options.log.error('could not route received events; retrying', { error: (e as Error).message }),
     });
   }
@@ -154,7 +157,7 @@ export class RoutingStage {
 
   private async commit(routings: readonly Routing[]): Promise<void> {
     if (routings.length === 0) return;
-    await recordRoutings(this.store, this.planner(), routings, this.options.now ?? Date.now);
-    if (routings.some((r) => r.plan.deliveries.length > 0)) this.options.routed();
+    const routed = await recordRoutings(this.store, this.planner(), routings, this.options.now ?? Date.now);
+    if (routed.deliveries.length > 0 || routed.releaseAt.length > 0) this.options.routed(routed);
   }
 }
