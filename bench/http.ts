@@ -83,7 +83,23 @@ export async function benchHttp(): Promise<void> {
     console.log('\nHTTP benchmarks skipped: they need wrk (apt-get install wrk)');
     return;
   }
-  const script = writePostScript(mkdtempSync(join(tmpdir(), 'switchboard-bench-')));
+  const scriptDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  let rounds: Ratios[];
+  let rss: number[];
+  try {
+    ({ rounds, rss } = await runRounds(writePostScript(scriptDir)));
+  } finally {
+    rmSync(scriptDir, { recursive: true, force: true });
+  }
+  console.log(`\n== median over ${ROUNDS} rounds (each ratio against the baseline of its own round; the rounds' values in brackets)`);
+  for (const key of rounds[0]!.keys()) {
+    const values = rounds.map((r) => r.get(key)!);
+    console.log(`  ${key}: ${median(values).toFixed(2)}×  [${values.map((v) => v.toFixed(2)).join(', ')}]`);
+  }
+  console.log(`  peak RSS of the server: ${Math.max(...rss).toFixed(0)} MiB  [median of the runs ${median(rss).toFixed(0)} MiB]`);
+}
+
+async function runRounds(script: string): Promise<{ rounds: Ratios[]; rss: number[] }> {
   const rounds: Ratios[] = [];
   const rss: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -97,12 +113,7 @@ export async function benchHttp(): Promise<void> {
     );
     rounds.push(ratios);
   }
-  console.log(`\n== median over ${ROUNDS} rounds (each ratio against the baseline of its own round; the rounds' values in brackets)`);
-  for (const key of rounds[0]!.keys()) {
-    const values = rounds.map((r) => r.get(key)!);
-    console.log(`  ${key}: ${median(values).toFixed(2)}×  [${values.map((v) => v.toFixed(2)).join(', ')}]`);
-  }
-  console.log(`  peak RSS of the server: ${Math.max(...rss).toFixed(0)} MiB  [median of the runs ${median(rss).toFixed(0)} MiB]`);
+  return { rounds, rss };
 }
 
 async function measureBaseline(script: string): Promise<Map<number, WrkResult>> {

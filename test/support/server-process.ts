@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_BUNDLE } from '../../scripts/build-node.ts';
+import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,7 +21,7 @@ const START = (() => {
 })();
 
 /** A fresh, empty data folder for one server's SQLite file. */
-export const tempDataDir = () => mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+export const tempDataDir = () => tempDir('switchboard-test-');
 
 export interface ServerProcess {
   url: string;

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp.ts';
 import { waitFor } from './wait.ts';
 import { freePort } from './ports.ts';
 
@@ -28,7 +28,7 @@ function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
  * the Worker's variables and secrets; `rulesFile` is built into it instead of rules.yaml.
  */
 export async function startWorker(vars: Record<string, string>, options: { rulesFile?: string } = {}): Promise<WorkerProcess> {
-  const state = mkdtempSync(join(tmpdir(), 'switchboard-worker-'));
+  const state = tempDir('switchboard-worker-');
   const envFile = join(state, 'vars.env');
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'));
 

@@ -1,17 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/server-process.ts';
+import { tempDir } from '../support/temp.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const INVALID = 'test/fixtures/rules/two-mistakes.yaml';
 
 /** `wrangler deploy --dry-run`: the build and the bundling of a real deploy, without the upload. */
 async function dryRunDeploy(rulesFile: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', mkdtempSync(join(tmpdir(), 'switchboard-deploy-'))], {
+  const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', tempDir('switchboard-deploy-')], {
     cwd: ROOT,
     env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', RULES_FILE: rulesFile },
     stdio: ['ignore', 'pipe', 'pipe'],
