@@ -18,7 +18,10 @@ type Fn = (container: Record<string, unknown>, ...rest: unknown[]) => unknown;
 const hb = Handlebars.create();
 registerHelpers(hb);
 
-/** What Handlebars gives each program function of a template: the fields read here. */
+/**
+ * What Handlebars gives each program function of a template: the fields its top-level setup
+ * writes, which it hands a partial as they are.
+ */
 interface Container {
   helpers: unknown;
   partials: unknown;
@@ -60,15 +63,12 @@ function hbEscape(value: unknown, escape: Escaper): string {
   return escape(String(value));
 }
 
-/** What Handlebars sets up for a top-level render, in the form it hands a partial. */
-type Setup = Pick<Container, 'helpers' | 'partials' | 'decorators' | 'hooks' | 'protoAccessControl'>;
-
-/** A template compiled for one escaper, with the setup of its renders by set of partials. */
+/** A template compiled for one escaper, with the setup of its renders (a copy) by set of partials. */
 interface Compiled {
   readonly fn: Delegate;
   /** The container Handlebars made for it, once it has rendered. */
   readonly container: () => Container | undefined;
-  readonly setups: WeakMap<object, Setup>;
+  readonly setups: WeakMap<object, Container>;
 }
 
 /** One template, renderable with any channel's escaper. */
