@@ -78,14 +78,25 @@ export function startIntakeWorker(options: IntakeWorkerOptions): Promise<IntakeW
   });
 
   async function answer(m: Extract<FromIntake, { type: 'request' }>): Promise<void> {
+    let request: Request;
     try {
-      const response = await options.control.fetch(new Request(m.url, { method: m.method, headers: m.headers, body: m.body }));
+      request = new Request(m.url, { method: m.method, headers: m.headers, body: m.body });
+    } catch (e) {
+      // Node's HTTP server takes methods that fetch's Request refuses (TRACE, TRACK).
+      return answerError(m.id, 405, (e as Error).message);
+    }
+    try {
+      const response = await options.control.fetch(request);
       const body = response.body ? await response.arrayBuffer() : null;
       post({ type: 'response', id: m.id, status: response.status, headers: [...response.headers], body }, body ? [body] : []);
     } catch (e) {
-      // The app answers its own errors; this is a request it could not even be given.
-      const body = new TextEncoder().encode(JSON.stringify({ ok: false, error: (e as Error).message })).buffer as ArrayBuffer;
-      post({ type: 'response', id: m.id, status: 500, headers: [['content-type', 'application/json']], body }, [body]);
+      // The app answers its own errors; this is one it could not.
+      answerError(m.id, 500, (e as Error).message);
     }
+  }
+
+  function answerError(id: number, status: number, error: string): void {
+    const body = new TextEncoder().encode(JSON.stringify({ ok: false, error })).buffer as ArrayBuffer;
+    post({ type: 'response', id, status, headers: [['content-type', 'application/json']], body }, [body]);
   }
 }

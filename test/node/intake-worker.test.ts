@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,23 +31,54 @@ function postWhileMainWaits(url: string): void {
   while (Atomics.load(done, 0) === 0) Atomics.wait(done, 0, 0, 30_000);
 }
 
+/** A request with any method (fetch refuses TRACE), and its answer. */
+function send(url: string, method: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((done, fail) => {
+    const req = request(url, { method }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
 describe('the HTTP intake thread, seen from the main thread', () => {
   let intake: IntakeWorker | undefined;
   afterEach(async () => intake?.stop());
 
-  it('turns a burst of commits waiting for the main thread into one call to route them', async () => {
+  async function start(control: Pick<Hono, 'fetch'>, committed: () => void = () => {}): Promise<IntakeWorker> {
     const settings = readSettings({ DATA_DIR: tempDataDir(), HOST: '127.0.0.1', PORT: '0' });
     if (!settings.ok) throw new Error(settings.errors.join('; '));
-    let routings = 0;
     intake = await startIntakeWorker({
       data: { settings: settings.value, allowCidrs: '', echo: false, writeLock: sharedWriteLock().buffer },
-      control: new Hono(),
-      committed: () => routings++,
+      control: control as Hono,
+      committed,
       failed: (e) => {
         throw e;
       },
     });
-    postWhileMainWaits(`http://127.0.0.1:${intake.port}/hooks/vcs`);
+    return intake;
+  }
+
+  it('passes on what is not the hook, and answers what the main thread cannot take', async () => {
+    const control = new Hono().get('/healthz', (c) => c.json({ ok: true }));
+    const { port } = await start(control);
+    expect(await send(`http://127.0.0.1:${port}/healthz`, 'GET')).toEqual({ status: 200, body: { ok: true } });
+    // Node's server takes TRACE; a Request for the main thread's app cannot be made of it.
+    expect(await send(`http://127.0.0.1:${port}/healthz`, 'TRACE')).toEqual({ status: 405, body: { ok: false, error: expect.stringContaining('TRACE') } });
+  });
+
+  it('answers 500, with the reason, when the main thread fails to answer', async () => {
+    const { port } = await start({ fetch: () => Promise.reject(new Error('the main thread is gone')) });
+    expect(await send(`http://127.0.0.1:${port}/healthz`, 'GET')).toEqual({ status: 500, body: { ok: false, error: 'the main thread is gone' } });
+  });
+
+  it('turns a burst of commits waiting for the main thread into one call to route them', async () => {
+    let routings = 0;
+    const { port } = await start(new Hono(), () => routings++);
+    postWhileMainWaits(`http://127.0.0.1:${port}/hooks/vcs`);
     // Each event was committed on its own: 20 messages now wait. Taken one by one, they would
     // start 20 routing steps in a row, and nothing else would run meanwhile.
     await waitFor('the commits to reach the main thread', () => routings > 0);
