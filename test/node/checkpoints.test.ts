@@ -43,8 +43,10 @@ describe('checkpoints on a timer, while another thread writes without pause', ()
     const sample = setInterval(() => (longest = Math.max(longest, statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0)), 1);
     await startWriter(file, lock.buffer);
     clearInterval(sample);
-    // The writer wrote far more than that: 75,000 events of 600 bytes, in 1,500 commits.
+    // The writer wrote far more than that: 75,000 events of 600 bytes, in 1,500 commits; without
+    // the checkpoint that makes the WAL start over it grew to 132 MB. The bound leaves room for a
+    // timer that fires late while other tests keep both cores busy (4.8 MB was seen in CI).
     expect(longest).toBeGreaterThan(0);
-    expect(longest).toBeLessThan(4 * RESTART_AFTER_FRAMES * 4096);
+    expect(longest).toBeLessThan(32 * RESTART_AFTER_FRAMES * 4096);
   }, 60_000);
 });
