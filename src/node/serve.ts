@@ -19,9 +19,9 @@ import { sharedWriteLock } from './write-lock.ts';
 const HOUR = 3_600_000;
 /**
  * Under load, events committed within this long of a routing step's start are routed together by
- * the next: a step per commit (one event each at low concurrency) cost the main thread twice the
- * CPU per event, which the intake thread then lacked. The first event after a quiet spell is routed
- * at once.
+ * the next: a step per commit (one event each at low concurrency) cost the main thread about a
+ * fifth more CPU per event, which the intake thread then lacked. The first event after a quiet
+ * spell is routed at once.
  */
 const ROUTING_GATHER_MS = 5;
 
