@@ -57,7 +57,9 @@ export const SQL = {
   // Deliveries that waited for this one's message (or the digest's that carries it) to answer it.
   replies: `SELECT d.id FROM deliveries d JOIN deliveries r ON r.id = d.reply_to WHERE ? IN (r.id, r.merged_into) AND d.status = 'pending'`,
   nextDue: `SELECT MIN(next_at) AS at FROM deliveries WHERE status = 'pending'`,
-  pendingDestinations: `SELECT DISTINCT destination FROM deliveries WHERE status = 'pending'`,
+  // Left to itself the planner reads the whole of deliveries_due (every delivery ever kept): 0.3 ms
+  // for 9,000, where the few pending ones take 4 µs.
+  pendingDestinations: `SELECT DISTINCT destination FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending'`,
   insertAttempt: 'INSERT INTO attempts (delivery_id, at, ok, detail) VALUES (?, ?, ?, ?)',
   updateDelivery: 'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ?, ref = COALESCE(?, ref) WHERE id = ?',
   unrouted: `SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at ${LIMIT}`,
