@@ -5,8 +5,9 @@
  */
 import type { EventFilter } from '../store.ts';
 
-// A bare `LIMIT ?` makes SQLite prepare the statement again at every run (measured: the due query
-// took 21 µs with it, 3 µs with this), whatever the value; an expression over the parameter does not.
+// SQLite's planner reads the value bound to a bare `LIMIT ?` ("better optimize queries that use
+// parameters in the LIMIT clause", 2024), so every binding makes it prepare the statement again:
+// the due query took 21 µs with it, 3 µs with this. An expression over the parameter is not read.
 const LIMIT = 'LIMIT CAST(? AS INTEGER)';
 
 // A delivery merged into a digest stands as the digest does.
