@@ -32,13 +32,20 @@ export interface ServerProcess {
 }
 
 /**
+ * Node flags added to the start script's, for profiling the server under the benchmark
+ * (`BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench`; node refuses --cpu-prof
+ * in NODE_OPTIONS).
+ */
+const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
+/**
  * Starts `switchboard serve` as `npm start` does (`<its environment> node <its flags>
  * dist/switchboard.mjs serve`, built by the tests' global setup) on 127.0.0.1 with a free port, and
  * resolves once it logs that it listens.
  */
 export async function startServer(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
-  const child = spawn(process.execPath, [...START.flags, NODE_BUNDLE, ...args], {
+  const child = spawn(process.execPath, [...START.flags, ...EXTRA_FLAGS, NODE_BUNDLE, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...START.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
