@@ -1,6 +1,7 @@
 /** The main thread's side of the intake thread (intake-thread.ts): starting, serving, stopping it. */
 import { Worker } from 'node:worker_threads';
 import type { Hono } from 'hono';
+import { afterIo } from '../queue/schedule.ts';
 import type { FromIntake, IntakeThreadData, ToIntake } from './intake-thread.ts';
 
 export interface IntakeWorkerOptions {
@@ -55,7 +56,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): Promise<IntakeW
     worker.on('message', (m: FromIntake) => {
       switch (m.type) {
         case 'committed':
-          if (!committedSoon) setImmediate(committed);
+          if (!committedSoon) afterIo(committed);
           committedSoon = true;
           return;
         case 'request':

@@ -27,7 +27,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 export function batchedStdout(backlogBytes = BACKLOG_BYTES): (line: string) => void {
   let pending: string[] = [];
   const backlog: Buffer[] = [];
-  let waiting = 0;
+  const backlogged = () => backlog.reduce((bytes, chunk) => bytes + chunk.length, 0);
   let retry: ReturnType<typeof setTimeout> | undefined;
 
   const drain = (block: boolean) => {
@@ -37,11 +37,10 @@ export function batchedStdout(backlogBytes = BACKLOG_BYTES): (line: string) => v
       if (written === 'closed') {
         // Nobody reads any more (EPIPE): the lines have nowhere to go.
         backlog.length = 0;
-        waiting = 0;
         return;
       }
       if (written === 'full') {
-        if (block || waiting > backlogBytes) {
+        if (block || backlogged() > backlogBytes) {
           Atomics.wait(pause, 0, 0, 1);
           continue;
         }
@@ -52,7 +51,6 @@ export function batchedStdout(backlogBytes = BACKLOG_BYTES): (line: string) => v
         retry.unref();
         return;
       }
-      waiting -= written;
       if (written === chunk.length) backlog.shift();
       else backlog[0] = chunk.subarray(written);
     }
@@ -61,21 +59,17 @@ export function batchedStdout(backlogBytes = BACKLOG_BYTES): (line: string) => v
   const flush = (block: boolean) => {
     let chunk = '';
     let bytes = 0;
-    const queue = () => {
-      backlog.push(Buffer.from(chunk));
-      waiting += bytes;
-    };
     for (const line of pending) {
       const size = Buffer.byteLength(line) + 1;
       if (bytes > 0 && bytes + size > WHOLE_WRITE_BYTES) {
-        queue();
+        backlog.push(Buffer.from(chunk));
         chunk = '';
         bytes = 0;
       }
       chunk += `${line}\n`;
       bytes += size;
     }
-    if (bytes > 0) queue();
+    if (bytes > 0) backlog.push(Buffer.from(chunk));
     pending = [];
     drain(block);
   };

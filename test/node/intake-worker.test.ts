@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
+import { nodeHttpPost } from '../../src/node/http-post.ts';
 import { startIntakeWorker, type IntakeWorker } from '../../src/node/intake-worker.ts';
 import { readSettings } from '../../src/node/settings.ts';
 import { sharedWriteLock } from '../../src/node/write-lock.ts';
@@ -31,17 +31,10 @@ function postWhileMainWaits(url: string): void {
   while (Atomics.load(done, 0) === 0) Atomics.wait(done, 0, 0, 30_000);
 }
 
-/** A request with any method (fetch refuses TRACE), and its answer. */
-function send(url: string, method: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((done, fail) => {
-    const req = request(url, { method }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    req.on('error', fail);
-    req.end();
-  });
+/** A request with any method (fetch refuses TRACE), on Node's client as the server sends webhooks. */
+async function send(url: string, method: string): Promise<{ status: number; body: unknown }> {
+  const { status, text } = await nodeHttpPost({ url, method, headers: {}, body: '', timeoutMs: 5_000 });
+  return { status, body: JSON.parse(text) };
 }
 
 describe('the HTTP intake thread, seen from the main thread', () => {

@@ -27,21 +27,27 @@ describe('the dead-letter queue consumer', () => {
     for (const c of cleanups.splice(0)) await c();
   });
 
-  it('records a delivery the queue gave up on as dead, with why, and it can be replayed', async () => {
+  /** A D1 store holding one event with one pending delivery. */
+  async function onePending() {
     const { db, close } = await tempD1();
     cleanups.push(close);
     const store = d1Store(db);
     const event = newEvent({ destinations: ['hook'] });
     await commit(store, [event], 0);
     const [delivery] = await store.due('hook', Date.now(), 10, new Set());
+    return { store, event, delivery: delivery! };
+  }
+
+  it('records a delivery the queue gave up on as dead, with why, and it can be replayed', async () => {
+    const { store, event, delivery } = await onePending();
     const lines: string[] = [];
     const cx = { store, log: createLogger((l) => lines.push(l)) } as unknown as WorkerContext;
 
     const { batch, acked } = deadLetters(
       [
-        { kind: 'deliver', delivery: delivery!.id },
+        { kind: 'deliver', delivery: delivery.id },
         { kind: 'route', event: event.id },
-        { kind: 'dead', delivery: delivery!.id, event: event.id, reason: 'invalid_auth' },
+        { kind: 'dead', delivery: delivery.id, event: event.id, reason: 'invalid_auth' },
       ],
       101,
     );
@@ -53,20 +59,15 @@ describe('the dead-letter queue consumer', () => {
     expect(explained?.deliveryDetails[0]).toMatchObject({ status: 'dead', lastError: 'the delivery queue gave up after 101 attempts' });
     expect(lines.join('\n')).toMatch(/ERROR delivery dead; replay it through the admin API .*reason="the delivery queue gave up after 101 attempts"/);
     expect(lines.join('\n')).toMatch(/ERROR an event could not be routed; the sweep tries again/);
-    expect(await store.replay(event.id, Date.now())).toEqual([delivery!.id]);
+    expect(await store.replay(event.id, Date.now())).toEqual([delivery.id]);
     expect((await store.explain(event.id))?.status).toBe('pending');
   });
 
   it('leaves a delivery that was sent meanwhile as it is', async () => {
-    const { db, close } = await tempD1();
-    cleanups.push(close);
-    const store = d1Store(db);
-    const event = newEvent({ destinations: ['hook'] });
-    await commit(store, [event], 0);
-    const [delivery] = await store.due('hook', Date.now(), 10, new Set());
-    await store.record([{ deliveryId: delivery!.id, at: Date.now(), ok: true, detail: 'sent', status: 'delivered' }]);
+    const { store, event, delivery } = await onePending();
+    await store.record([{ deliveryId: delivery.id, at: Date.now(), ok: true, detail: 'sent', status: 'delivered' }]);
 
-    const { batch, acked } = deadLetters([{ kind: 'deliver', delivery: delivery!.id }], 101);
+    const { batch, acked } = deadLetters([{ kind: 'deliver', delivery: delivery.id }], 101);
     await consumeDead(batch, { store, log: createLogger(() => {}) } as unknown as WorkerContext);
 
     expect(acked).toHaveLength(1);
