@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { sqliteStore, type SqliteOptions } from '../queue/drivers/sqlite.ts';
-import type { Store } from '../queue/store.ts';
+import { sqliteStore, type SqliteOptions, type SqliteStore } from '../queue/drivers/sqlite.ts';
 import { readMigrations } from './migrations.ts';
 import type { NodeSettings } from './settings.ts';
 import type { WriteLock } from './write-lock.ts';
@@ -12,7 +11,7 @@ export interface SharedFile {
 }
 
 /** The SQLite store under DATA_DIR, creating the folder on first use. */
-export function openStore(settings: Pick<NodeSettings, 'dataDir' | 'dbFile' | 'fsync'>, shared?: SharedFile): Store {
+export function openStore(settings: Pick<NodeSettings, 'dataDir' | 'dbFile' | 'fsync'>, shared?: SharedFile): SqliteStore {
   mkdirSync(settings.dataDir, { recursive: true });
   return sqliteStore(settings.dbFile, { fsync: settings.fsync, migrations: readMigrations(), ...shared });
 }

@@ -53,7 +53,8 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   // The intake thread writes to the same file through its own connection: one lock for both.
   const writeLock = sharedWriteLock();
   const store = openStore(s, { writeLock, checkpoints: { everyMs: 100 } });
-  log.info('outbox ready', { file: s.dbFile, fsync: s.fsync });
+  // Read back from SQLite: what this line says is what commits do.
+  log.info('outbox ready', { file: s.dbFile, synchronous: store.synchronous });
   // Read through `live` at each use: a reload swaps the configuration under them.
   const dispatcher = new Dispatcher(store, () => ({ destinations: live.current.config.destinations, connections: live.current.connections }), {
     log,

@@ -71,8 +71,16 @@ function checkpoint(db: Database.Database, locked: <T>(fn: () => T) => T, restar
   }
 }
 
+/** SQLite's names for `PRAGMA synchronous` values. */
+const SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+
+export interface SqliteStore extends SqlStore {
+  /** What the connection does at a commit, read back from SQLite: NORMAL, or FULL with `fsync`. */
+  readonly synchronous: (typeof SYNCHRONOUS)[number];
+}
+
 /** The store on an embedded SQLite file (WAL): one writer, this process; readers may be CLI commands. */
-export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
+export function sqliteStore(file: string, options: SqliteOptions): SqliteStore {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // NORMAL: a commit is in the WAL before we answer, so a killed process loses nothing; FULL also
@@ -126,6 +134,7 @@ export function sqliteStore(file: string, options: SqliteOptions): SqlStore {
 
   return {
     ...outboxMethods(sqliteRunner(db, locked)),
+    synchronous: SYNCHRONOUS[db.pragma('synchronous', { simple: true }) as number] ?? 'OFF',
     async accept(events, windowMs) {
       return locked(() => acceptTx(events, windowMs));
     },
