@@ -21,6 +21,10 @@ export const windowSource = z.strictObject({
   days: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('Days it opens on: mon, tue, ... sun, or ranges such as mon-fri.'),
   hours: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('HH:MM-HH:MM ranges, such as 08:00-19:00; 22:00-06:00 runs past midnight.'),
   timezone: z.string().optional().describe('IANA time zone; default settings.timezone.'),
+  except: z
+    .union([z.string().min(1), z.array(z.string().min(1))])
+    .optional()
+    .describe('Local dates it stays shut on, such as public holidays: YYYY-MM-DD, or MM-DD for every year.'),
 });
 
 /** A window by name (settings.windows), written out, or `always` (no window: bypass the destination's). */

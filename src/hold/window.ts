@@ -11,6 +11,8 @@ export interface SendWindow {
   /** Minutes after local midnight: [start, end). An end at or before the start runs past midnight. */
   readonly ranges: ReadonlyArray<readonly [number, number]>;
   readonly timeZone: string;
+  /** Local dates it stays shut on: `2026-12-25`, or `12-25` for every year. */
+  readonly except: ReadonlySet<string>;
   readonly label: string;
 }
 
@@ -19,6 +21,7 @@ export interface WindowSource {
   days: string | string[];
   hours: string | string[];
   timezone?: string | undefined;
+  except?: string | string[] | undefined;
 }
 
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -42,9 +45,36 @@ export function parseWindow(name: string, source: WindowSource, defaultZone: str
   }
   const timeZone = source.timezone ?? defaultZone;
   if (!validZone(timeZone)) errors.push(`timezone: unknown time zone "${timeZone}"; expected an IANA name such as "Europe/Kyiv" or "UTC"`);
+  const except = new Set<string>();
+  for (const token of [source.except ?? []].flat()) {
+    if (isDate(token.trim())) except.add(token.trim());
+    else errors.push(`except: "${token}" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)`);
+  }
   if (errors.length > 0) return { ok: false, errors };
-  const label = `${dayLabel(days)} ${[source.hours].flat().map((h) => h.trim()).join(', ')} ${timeZone}`;
-  return { ok: true, window: { name, days, ranges, timeZone, label } };
+  const shut = except.size === 0 ? '' : `, except ${except.size === 1 ? [...except][0] : `${except.size} dates`}`;
+  const label = `${dayLabel(days)} ${[source.hours].flat().map((h) => h.trim()).join(', ')} ${timeZone}${shut}`;
+  const window = { name, days, ranges, timeZone, except, label };
+  // Messages would wait for it for ever.
+  if (except.size > 0 && !opensWithinAYear(window)) return { ok: false, errors: ['except: it shuts the window on every day it would open in the coming year'] };
+  return { ok: true, window };
+}
+
+function opensWithinAYear(w: SendWindow): boolean {
+  try {
+    nextOpen(w, Date.now());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `2026-12-25`, or `12-25` (any year: February 29 is allowed). */
+function isDate(token: string): boolean {
+  const m = /^(?:(\d{4})-)?(\d{2})-(\d{2})$/.exec(token);
+  if (!m) return false;
+  const [month, day] = [Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(m[1] ? Number(m[1]) : 2000, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function parseDays(token: string): number[] | undefined {
@@ -93,7 +123,6 @@ interface Local {
   year: number;
   month: number;
   day: number;
-  weekday: number;
   minute: number;
 }
 
@@ -108,7 +137,7 @@ function local(t: number, timeZone: string): Local & { second: number } {
   }
   const p = Object.fromEntries(f.formatToParts(t).map((x) => [x.type, x.value]));
   const [year, month, day] = [Number(p.year), Number(p.month), Number(p.day)];
-  return { year, month, day, weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(), minute: Number(p.hour) * 60 + Number(p.minute), second: Number(p.second) };
+  return { year, month, day, minute: Number(p.hour) * 60 + Number(p.minute), second: Number(p.second) };
 }
 
 /** The zone's offset from UTC at `t`, in ms. */
@@ -141,14 +170,23 @@ export function zonedInstant(year: number, month: number, day: number, minute: n
   return hi;
 }
 
+/** Whether the ranges starting on a local date (`date` at midnight UTC) open: a day of the window's, not shut. */
+function opensOn(w: SendWindow, date: Date): boolean {
+  if (!w.days.has(date.getUTCDay())) return false;
+  if (w.except.size === 0) return true;
+  const ymd = date.toISOString().slice(0, 10);
+  return !w.except.has(ymd) && !w.except.has(ymd.slice(5));
+}
+
 /** Whether the window is open at `t`. */
 export function isOpen(w: SendWindow, t: number): boolean {
   const l = local(t, w.timeZone);
-  const yesterday = (l.weekday + 6) % 7;
+  const today = new Date(Date.UTC(l.year, l.month - 1, l.day));
+  const [opensToday, opensYesterday] = [opensOn(w, today), opensOn(w, new Date(today.getTime() - DAY))];
   return w.ranges.some(([start, end]) => {
-    if (start < end) return w.days.has(l.weekday) && l.minute >= start && l.minute < end;
+    if (start < end) return opensToday && l.minute >= start && l.minute < end;
     // Past midnight: the evening belongs to the day it starts on, the small hours to the day before.
-    return (w.days.has(l.weekday) && l.minute >= start) || (w.days.has(yesterday) && l.minute < end);
+    return (opensToday && l.minute >= start) || (opensYesterday && l.minute < end);
   });
 }
 
@@ -157,9 +195,11 @@ export function nextOpen(w: SendWindow, t: number): number {
   if (isOpen(w, t)) return t;
   const today = local(t, w.timeZone);
   let best = Number.POSITIVE_INFINITY;
-  for (let k = 0; k <= 8 && best === Number.POSITIVE_INFINITY; k++) {
+  // A week and a day finds the next opening of any window without dates shut; with them, a year does.
+  const horizon = w.except.size === 0 ? 8 : 374;
+  for (let k = 0; k <= horizon && best === Number.POSITIVE_INFINITY; k++) {
     const date = new Date(Date.UTC(today.year, today.month - 1, today.day) + k * DAY);
-    if (!w.days.has(date.getUTCDay())) continue;
+    if (!opensOn(w, date)) continue;
     for (const [start] of w.ranges) {
       const at = zonedInstant(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), start, w.timeZone);
       if (at > t && at < best && isOpen(w, at)) best = at;

@@ -7,7 +7,7 @@ describe('switchboard check', () => {
     const r = await runCli(['check', 'rules.yaml']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^rules\.yaml: OK \(5 rules, 3 destinations\) with 4 warnings; 15 sample messages rendered; version [0-9a-f]{12}\n$/);
-    expect(r.stderr).toContain('rules.yaml:32:10: warning: destinations.provisioning_hook.url: environment variable PROVISIONING_WEBHOOK_URL is not set (the value becomes empty)');
+    expect(r.stderr).toContain('rules.yaml:33:10: warning: destinations.provisioning_hook.url: environment variable PROVISIONING_WEBHOOK_URL is not set (the value becomes empty)');
   });
 
   it('exits 1 with every error', async () => {

@@ -162,6 +162,12 @@ describe('loadConfig: one mistake per file, with its exact position and message'
     ]);
   });
 
+  it('a date a send window stays shut on that is not a date', () => {
+    expect(errorsOf('bad-window-date.yaml')).toEqual([
+      `${DIR}/bad-window-date.yaml:3:67: settings.windows.working_hours.except: "2026-12-32" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)`,
+    ]);
+  });
+
   it('values of the wrong type: what was expected and what was found, never "Invalid input"', () => {
     expect(errorsOf('wrong-types.yaml')).toEqual([
       `${DIR}/wrong-types.yaml:2:11: partials.footer: expected a string or a mapping, got 5`,

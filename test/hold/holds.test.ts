@@ -260,6 +260,20 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect(sent!.createdAt).toBe(Date.parse('2026-11-30T06:00:00Z'));
     });
 
+    it('stay shut on the dates listed: a message on Christmas Day goes on the next working day', async () => {
+      const h = await harness(FINANCE.replace('hours: "08:00-19:00" }', 'hours: "08:00-19:00", except: [12-25] }'));
+      const christmas = Date.parse('2026-12-25T08:00:00Z'); // Friday 10:00 in Kyiv
+      const [id] = await h.post(christmas, { events_id: 'clients.delete', object_id: 12 });
+      expect(await h.tick(christmas)).toEqual([]);
+      expect((await h.store.explain(id!))!.deliveryDetails[0]).toMatchObject({
+        status: 'held',
+        note: 'deferred: outside send window working_hours (Mon-Fri 08:00-19:00 Europe/Kyiv, except 12-25) until 2026-12-28 08:00 EET',
+      });
+      expect(await h.tick(Date.parse('2026-12-28T05:59:59Z'))).toEqual([]);
+      const [sent] = await h.tick(Date.parse('2026-12-28T06:00:00Z'));
+      expect(mail(sent!).text).toContain('Client: #12');
+    });
+
     it('are ignored by a rule that says window: always', async () => {
       const h = await harness(FINANCE);
       const friday = Date.parse('2026-11-27T18:30:00Z');

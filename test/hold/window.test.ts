@@ -57,6 +57,52 @@ describe('send windows', () => {
     expect(iso(nextOpen(nights, at('2026-11-28T07:00:00Z')))).toBe('2026-12-04T22:00:00.000Z');
   });
 
+  it('stay shut on the dates listed under except, in the window\'s zone, and open on the next working day', () => {
+    // December 25 and January 1 every year (Fridays in 2026-27); Monday 2026-12-28 this year only.
+    const holidays = window({ days: 'mon-fri', hours: '08:00-19:00', except: ['12-25', '01-01', '2026-12-28'] });
+    expect(holidays.label).toBe('Mon-Fri 08:00-19:00 Europe/Kyiv, except 3 dates');
+    expect(isOpen(holidays, at('2026-12-24T10:00:00Z'))).toBe(true);
+    expect(isOpen(holidays, at('2026-12-25T10:00:00Z'))).toBe(false);
+    // Thursday evening: not Friday (shut), not the weekend, not Monday (shut this year): Tuesday.
+    expect(localLabel(nextOpen(holidays, at('2026-12-24T18:00:00Z')), 'Europe/Kyiv')).toBe('2026-12-29 08:00 EET');
+    // 12-25 holds every year; 2026-12-28 only in 2026: Monday 2027-12-27 opens.
+    expect(isOpen(holidays, at('2028-12-25T10:00:00Z'))).toBe(false);
+    expect(localLabel(nextOpen(holidays, at('2027-12-24T18:00:00Z')), 'Europe/Kyiv')).toBe('2027-12-27 08:00 EET');
+    // The date is Kyiv's: 2026-12-24 23:30 UTC is already the 25th there.
+    const allDay = window({ days: 'mon-sun', hours: '00:00-24:00', except: '12-25' });
+    expect(allDay.label).toBe('every day 00:00-24:00 Europe/Kyiv, except 12-25');
+    expect(isOpen(allDay, at('2026-12-24T21:59:00Z'))).toBe(true);
+    expect(isOpen(allDay, at('2026-12-24T22:00:00Z'))).toBe(false);
+    expect(iso(nextOpen(allDay, at('2026-12-24T23:30:00Z')))).toBe('2026-12-25T22:00:00.000Z');
+  });
+
+  it('shut past midnight by the date the range starts on', () => {
+    const nights = window({ days: 'mon-sun', hours: '22:00-06:00', except: '2026-12-31' }, 'UTC');
+    expect(isOpen(nights, at('2026-12-31T23:00:00Z'))).toBe(false); // New Year's Eve night
+    expect(isOpen(nights, at('2027-01-01T05:00:00Z'))).toBe(false); // its small hours
+    expect(isOpen(nights, at('2026-12-31T05:00:00Z'))).toBe(true); // the small hours of the 30th's night
+    expect(iso(nextOpen(nights, at('2026-12-31T12:00:00Z')))).toBe('2027-01-01T22:00:00.000Z');
+  });
+
+  it('go past a shut fortnight, and refuse dates that are not dates or shut every opening', () => {
+    const days = Array.from({ length: 16 }, (_, i) => new Date(Date.UTC(2026, 11, 24 + i)).toISOString().slice(0, 10));
+    const longBreak = window({ days: 'mon-fri', hours: '08:00-19:00', except: days }, 'UTC');
+    expect(iso(nextOpen(longBreak, at('2026-12-23T20:00:00Z')))).toBe('2027-01-11T08:00:00.000Z');
+    expect(parseWindow('w', { days: 'mon', hours: '08:00-19:00', except: ['2026-02-30', '12/25', '13-01', '02-29'] }, 'UTC')).toEqual({
+      ok: false,
+      errors: [
+        'except: "2026-02-30" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
+        'except: "12/25" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
+        'except: "13-01" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
+      ],
+    });
+    const everyDay = Array.from({ length: 366 }, (_, i) => new Date(Date.UTC(2000, 0, 1 + i)).toISOString().slice(5, 10));
+    expect(parseWindow('w', { days: 'mon-fri', hours: '08:00-19:00', except: everyDay }, 'UTC')).toEqual({
+      ok: false,
+      errors: ['except: it shuts the window on every day it would open in the coming year'],
+    });
+  });
+
   it('take several ranges and days, and say what is wrong with a bad one', () => {
     const split = window({ days: ['mon', 'wed-thu'], hours: ['08:00-12:00', '13:00-17:00'] }, 'UTC');
     expect(split.label).toBe('Mon, Wed, Thu 08:00-12:00, 13:00-17:00 UTC');
