@@ -7,21 +7,27 @@ export interface Logger {
   error(message: string, fields?: Fields): void;
 }
 
+/** Log levels, least severe first: a logger writes the entries of its level and the ones after it. */
+export const LOG_LEVELS = ['info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 function formatValue(value: unknown): string {
   const s = typeof value === 'string' ? value : JSON.stringify(value);
   return s !== undefined && /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s ?? null);
 }
 
-/** A logger writing one line per entry through `write` (stdout by default). */
-export function createLogger(write: (line: string) => void = (l) => console.log(l)): Logger {
-  const log = (level: string) => (message: string, fields: Fields = {}) => {
+/** A logger writing one line per entry of `level` or worse through `write` (stdout by default). */
+export function createLogger(write: (line: string) => void = (l) => console.log(l), level: LogLevel = 'info'): Logger {
+  const least = LOG_LEVELS.indexOf(level);
+  const log = (name: string) => (message: string, fields: Fields = {}) => {
     const extra = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => ` ${k}=${formatValue(v)}`)
       .join('');
-    write(`${new Date().toISOString()} ${level} ${message}${extra}`);
+    write(`${new Date().toISOString()} ${name} ${message}${extra}`);
   };
-  return { info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
+  const at = (l: LogLevel) => (LOG_LEVELS.indexOf(l) >= least ? log(l.toUpperCase()) : () => {});
+  return { info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 /** A logger that drops everything, for commands whose output is their result. */

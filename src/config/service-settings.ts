@@ -1,9 +1,12 @@
+import { LOG_LEVELS, type LogLevel } from '../log.ts';
+
 /** The settings every runtime reads from its environment, with defaults; errors name the variable. */
 export interface ServiceSettings {
   maxBodyBytes: number;
   maxAgeMs: number;
   idempotencyWindowMs: number;
   retentionMs: number;
+  logLevel: LogLevel;
 }
 
 const HOUR = 3_600_000;
@@ -22,6 +25,15 @@ export function numberSetting(env: Env, name: string, fallback: number, errors: 
   return n;
 }
 
+/** A variable that takes one of a few words: its value, or the fallback when unset; another word adds an error. */
+export function choiceSetting<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T, errors: string[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if ((choices as readonly unknown[]).includes(raw)) return raw as T;
+  errors.push(`${name} must be one of ${choices.join(', ')}, got "${String(raw)}"`);
+  return fallback;
+}
+
 export const flagSetting = (v: unknown) => v === '1' || v === 'true' || v === 'yes' || v === true;
 
 export function readServiceSettings(env: Env, errors: string[]): ServiceSettings {
@@ -30,5 +42,6 @@ export function readServiceSettings(env: Env, errors: string[]): ServiceSettings
     maxAgeMs: numberSetting(env, 'SWITCHBOARD_MAX_AGE_HOURS', 24, errors) * HOUR,
     idempotencyWindowMs: numberSetting(env, 'SWITCHBOARD_IDEMPOTENCY_HOURS', 24, errors) * HOUR,
     retentionMs: numberSetting(env, 'SWITCHBOARD_RETENTION_DAYS', 30, errors) * 24 * HOUR,
+    logLevel: choiceSetting(env, 'SWITCHBOARD_LOG_LEVEL', LOG_LEVELS, 'info', errors),
   };
 }

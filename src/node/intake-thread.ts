@@ -49,8 +49,8 @@ export type ToIntake = ForwardedResponse | { type: 'stop' };
 
 /** Runs in the intake thread until the main thread says stop. */
 export function runIntakeThread(data: IntakeThreadData, parent: MessagePort): void {
-  const log = createLogger(batchedStdout());
   const { settings } = data;
+  const log = createLogger(batchedStdout(), settings.logLevel);
   const store = openStore(settings, { writeLock: sharedWriteLock(data.writeLock), checkpoints: 'elsewhere' });
   const send = (m: FromIntake, transfer: ArrayBuffer[] = []) => parent.postMessage(m, transfer);
   const intake = new DurableIntake(store, {

@@ -27,7 +27,6 @@ const ROUTING_GATHER_MS = 5;
 
 /** `switchboard serve`. Resolves with an exit code when it cannot start; runs until a signal otherwise. */
 export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<number | void> {
-  const log = createLogger(batchedStdout());
   const settings = readSettings(env);
   const allow = parseAllowList(env.SWITCHBOARD_ALLOW_CIDRS ?? '');
   const enrichSettings = readEnrichSettings(env);
@@ -41,6 +40,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     return 1;
   }
   const s = settings.value;
+  const log = createLogger(batchedStdout(), s.logLevel);
   const live = LiveConfig.start(s.rulesFile, { env, log });
   if ('errors' in live) {
     for (const e of live.errors) console.error(e);

@@ -42,7 +42,7 @@ export function createContext(bundle: RulesBundle, env: WorkerEnv): WorkerContex
   const loaded = loadBundle(bundle, env, { slackFetch });
   if (!loaded.ok) errors.push(...loaded.errors.map(formatError));
   if (errors.length > 0 || !loaded.ok || !allow.ok || !enrich.ok) return { errors };
-  const log = createLogger();
+  const log = createLogger(undefined, settings.logLevel);
   return {
     env,
     config: loaded.config,

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL, FINANCE, fixture, payloadOf, PROVISIONING, RATE_FAILURES } from '../support/shipped-events.ts';
 import { startHttpServer } from '../support/http-server.ts';
@@ -7,6 +8,15 @@ import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
 
 const TOKEN = 'e2e-secret-token';
+
+/** A port nothing listens on now, for a server that will not say which one it took. */
+function freePort(): Promise<number> {
+  const probe = createServer();
+  return new Promise((done) => probe.listen(0, '127.0.0.1', () => {
+    const { port } = probe.address() as AddressInfo;
+    probe.close(() => done(port));
+  }));
+}
 const ADMIN = 'e2e-admin-token';
 
 describe('the server with the shipped rules.yaml, all 22 events', () => {
@@ -284,6 +294,26 @@ describe('server options', () => {
       const res = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body });
       expect(res.status).toBe(200);
       expect(await res.text()).toBe(body);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('writes only warnings and errors, from both threads, with SWITCHBOARD_LOG_LEVEL=warn', async () => {
+    const server = await startServer({ SWITCHBOARD_LOG_LEVEL: 'warn', PORT: String(await freePort()), SWITCHBOARD_ADMIN_TOKEN: ADMIN });
+    try {
+      const res = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: fixture('clients.balance_zero') });
+      const { id } = (await res.json()) as { id: string };
+      expect((await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: '{bad' })).status).toBe(400);
+      // Delivered (logged, for want of credentials) by the main thread, received by the intake thread,
+      // which writes its lines in order: the warning about the second request follows the first's.
+      await waitForAsync('the event delivered', async () => {
+        const answer = await fetch(`${server.url}/api/events/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+        return ((await answer.json()) as { event: { status: string } }).event.status === 'delivered';
+      });
+      await waitFor('the warning about the malformed request', () => server.output().includes('WARN rejected a malformed hook request'));
+      expect(server.output()).toContain('WARN destination "finance" (email) has no credentials');
+      expect(server.output()).not.toContain(' INFO ');
     } finally {
       await server.stop();
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_BUNDLE } from '../../scripts/build-node.ts';
 import { tempDir } from './temp.ts';
-import { waitFor } from './wait.ts';
+import { waitFor, waitForAsync } from './wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -41,7 +41,8 @@ const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boole
 /**
  * Starts `switchboard serve` as `npm start` does (`<its environment> node <its flags>
  * dist/switchboard.mjs serve`, built by the tests' global setup) on 127.0.0.1 with a free port, and
- * resolves once it logs that it listens.
+ * resolves once it logs that it listens (with SWITCHBOARD_LOG_LEVEL warn or error, which hide that
+ * line, on the PORT given, once it answers).
  */
 export async function startServer(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
@@ -54,10 +55,22 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  const port = await waitFor('the server to listen', () => {
+  const running = () => {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
-    return out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1];
-  }, 20_000).catch((e: Error) => {
+  };
+  // Below info the line that says where it listens is not written: the caller chose the port, and
+  // the health check answering says it listens.
+  const quiet = env.SWITCHBOARD_LOG_LEVEL === 'warn' || env.SWITCHBOARD_LOG_LEVEL === 'error';
+  const listening = quiet
+    ? waitForAsync('the server to answer its health check', async () => {
+        running();
+        return fetch(`http://127.0.0.1:${env.PORT}/healthz`).then((r) => r.ok && env.PORT, () => undefined);
+      }, 20_000)
+    : waitFor('the server to listen', () => {
+        running();
+        return out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1];
+      }, 20_000);
+  const port = await listening.catch((e: Error) => {
     child.kill('SIGKILL');
     throw new Error(`${e.message}; its output:\n${out}`);
   });
