@@ -2,6 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { readServiceSettings } from '../../src/config/service-settings.ts';
 import { createLogger } from '../../src/log.ts';
 
+describe('SWITCHBOARD_IDEMPOTENCY_HOURS', () => {
+  it('looks back at most 30 days', () => {
+    const errors: string[] = [];
+    expect(readServiceSettings({ SWITCHBOARD_IDEMPOTENCY_HOURS: '720' }, errors).idempotencyWindowMs).toBe(720 * 3_600_000);
+    readServiceSettings({ SWITCHBOARD_IDEMPOTENCY_HOURS: '1000' }, errors);
+    expect(errors).toEqual(['SWITCHBOARD_IDEMPOTENCY_HOURS must be a number ≥ 0 and ≤ 720, got "1000"']);
+  });
+});
+
 describe('SWITCHBOARD_LOG_LEVEL', () => {
   const read = (env: Record<string, string>) => {
     const errors: string[] = [];
