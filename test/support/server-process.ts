@@ -45,6 +45,10 @@ const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boole
  * line, on the PORT given, once it answers).
  */
 export async function startServer(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
+  // Below info the line that says where it listens is not written: the caller chose the port, and
+  // the health check answering says it listens.
+  const quiet = env.SWITCHBOARD_LOG_LEVEL === 'warn' || env.SWITCHBOARD_LOG_LEVEL === 'error';
+  if (quiet && !Number(env.PORT)) throw new Error(`a server started with SWITCHBOARD_LOG_LEVEL=${env.SWITCHBOARD_LOG_LEVEL} does not say its port: give it a PORT`);
   const dataDir = env.DATA_DIR ?? tempDataDir();
   const child = spawn(process.execPath, [...START.flags, ...EXTRA_FLAGS, NODE_BUNDLE, ...args], {
     cwd: ROOT,
@@ -58,9 +62,6 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   const running = () => {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
   };
-  // Below info the line that says where it listens is not written: the caller chose the port, and
-  // the health check answering says it listens.
-  const quiet = env.SWITCHBOARD_LOG_LEVEL === 'warn' || env.SWITCHBOARD_LOG_LEVEL === 'error';
   const listening = quiet
     ? waitForAsync('the server to answer its health check', async () => {
         running();
