@@ -263,8 +263,9 @@ class Loader {
     const parsed = parseWindow(name, source, this.file.settings.timezone);
     if (parsed.ok) return parsed.window;
     for (const e of parsed.errors) {
-      const key = e.slice(0, e.indexOf(':'));
-      this.fail([...path, key], e.slice(key.length + 2));
+      // `hours[1]: ...`: the error belongs to the list's second item.
+      const [where = '', key = '', item] = /^(\w+)(?:\[(\d+)\])?/.exec(e) ?? [];
+      this.fail([...path, key, ...(item === undefined ? [] : [Number(item)])], e.slice(where.length + 2));
     }
     return undefined;
   }

@@ -162,9 +162,9 @@ describe('loadConfig: one mistake per file, with its exact position and message'
     ]);
   });
 
-  it('a date a send window stays shut on that is not a date', () => {
+  it('a date a send window stays shut on that is not a date, at the item of the list', () => {
     expect(errorsOf('bad-window-date.yaml')).toEqual([
-      `${DIR}/bad-window-date.yaml:3:67: settings.windows.working_hours.except: "2026-12-32" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)`,
+      `${DIR}/bad-window-date.yaml:3:75: settings.windows.working_hours.except[1]: "2026-12-32" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)`,
     ]);
   });
 

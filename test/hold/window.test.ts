@@ -91,9 +91,9 @@ describe('send windows', () => {
     expect(parseWindow('w', { days: 'mon', hours: '08:00-19:00', except: ['2026-02-30', '12/25', '13-01', '02-29'] }, 'UTC')).toEqual({
       ok: false,
       errors: [
-        'except: "2026-02-30" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
-        'except: "12/25" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
-        'except: "13-01" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
+        'except[0]: "2026-02-30" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
+        'except[1]: "12/25" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
+        'except[2]: "13-01" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
       ],
     });
     const everyDay = Array.from({ length: 366 }, (_, i) => new Date(Date.UTC(2000, 0, 1 + i)).toISOString().slice(5, 10));
@@ -112,8 +112,8 @@ describe('send windows', () => {
       ok: false,
       errors: [
         'days: "mon-fro" is not a day or a range of days; write mon, tue, ... sun, or a range such as mon-fri',
-        'hours: "8-19" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)',
-        'hours: "25:00-26:00" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)',
+        'hours[0]: "8-19" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)',
+        'hours[1]: "25:00-26:00" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)',
         'timezone: unknown time zone "Europe/Kyjiw"; expected an IANA name such as "Europe/Kyiv" or "UTC"',
       ],
     });
