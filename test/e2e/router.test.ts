@@ -1,22 +1,13 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL, FINANCE, fixture, payloadOf, PROVISIONING, RATE_FAILURES } from '../support/shipped-events.ts';
 import { startHttpServer } from '../support/http-server.ts';
+import { freePort } from '../support/ports.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
 
 const TOKEN = 'e2e-secret-token';
-
-/** A port nothing listens on now, for a server that will not say which one it took. */
-function freePort(): Promise<number> {
-  const probe = createServer();
-  return new Promise((done) => probe.listen(0, '127.0.0.1', () => {
-    const { port } = probe.address() as AddressInfo;
-    probe.close(() => done(port));
-  }));
-}
 const ADMIN = 'e2e-admin-token';
 
 describe('the server with the shipped rules.yaml, all 22 events', () => {
