@@ -11,6 +11,12 @@ export interface ServiceSettings {
 
 const HOUR = 3_600_000;
 
+/**
+ * Events received before this may be pruned (those nothing waits on): after the retention period,
+ * but never within the idempotency window, where a repeat must still find the event it repeats.
+ */
+export const pruneBefore = (s: Pick<ServiceSettings, 'retentionMs' | 'idempotencyWindowMs'>, now: number) => now - Math.max(s.retentionMs, s.idempotencyWindowMs);
+
 type Env = Readonly<Record<string, unknown>>;
 
 /** A numeric variable: its value, or the fallback when unset; a bad value adds an error. */

@@ -1,4 +1,4 @@
-import { flagSetting } from '../config/service-settings.ts';
+import { flagSetting, pruneBefore } from '../config/service-settings.ts';
 import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { adminApi } from '../http/admin.ts';
 import { parseAllowList } from '../http/auth.ts';
@@ -112,7 +112,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   });
 
   const prune = async () => {
-    const n = await store.prune(Date.now() - s.retentionMs);
+    const n = await store.prune(pruneBefore(s, Date.now()));
     if (n > 0) log.info(`pruned ${n} delivered events older than the retention period`);
   };
   await prune();

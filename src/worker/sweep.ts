@@ -1,3 +1,4 @@
+import { pruneBefore } from '../config/service-settings.ts';
 import type { WorkerContext } from './context.ts';
 import { enqueue, release } from './consumer.ts';
 
@@ -20,7 +21,7 @@ export async function sweep(cx: WorkerContext, now = Date.now()): Promise<{ rout
     ...deliveries.map((d) => ({ kind: 'deliver' as const, delivery: d.id })),
   ]);
   const released = await release(cx, now);
-  const pruned = await cx.store.prune(now - cx.settings.retentionMs);
+  const pruned = await cx.store.prune(pruneBefore(cx.settings, now));
   if (events.length + deliveries.length > 0) cx.log.warn('queued again what was left behind', { events: events.length, deliveries: deliveries.length });
   return { routed: events.length, requeued: deliveries.length, released, pruned };
 }

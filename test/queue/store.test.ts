@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pruneBefore } from '../../src/config/service-settings.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import type { Store } from '../../src/queue/store.ts';
@@ -101,6 +102,20 @@ describe.each(DRIVERS)('the store on %s', (_name, open) => {
     expect((await store.events({})).map((e) => e.id).sort()).toEqual([dead.id, fresh.id].sort());
     expect(await store.purgeDead()).toBe(1);
     expect((await store.events({})).map((e) => e.id)).toEqual([fresh.id]);
+  });
+
+  it('keeps a delivered event past a shorter retention period while a repeat of it must still be recognised', async () => {
+    const now = Date.now();
+    const settings = { retentionMs: 24 * HOUR, idempotencyWindowMs: 48 * HOUR };
+    const payload = { event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.balance_zero', object_id: 7 }, data: {} };
+    const first = newEvent({ payload, receivedAt: now - 30 * HOUR });
+    await commit(store, [first], settings.idempotencyWindowMs);
+    const [due] = await store.due('d', Date.now(), 10, new Set());
+    await store.record([{ deliveryId: due!.id, at: now, ok: true, detail: 'sent', status: 'delivered' }]);
+    expect(await store.prune(pruneBefore(settings, now))).toBe(0);
+    expect(await commit(store, [newEvent({ payload, receivedAt: now })], settings.idempotencyWindowMs)).toEqual([{ duplicateOf: first.id }]);
+    // Once the window has passed, the retention period alone decides.
+    expect(await store.prune(pruneBefore(settings, now + 49 * HOUR))).toBe(2);
   });
 });
 
