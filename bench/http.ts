@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startHttpServer } from '../test/support/http-server.ts';
 import { startServer, tempDataDir, type ServerProcess } from '../test/support/server-process.ts';
 import { waitFor } from '../test/support/wait.ts';
+import { canSampleCpu, describeCpu, sampleCpu } from './cpu.ts';
 import { haveWrk, wrk, writePostScript, type WrkResult } from './wrk.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -71,13 +72,16 @@ async function endToEnd(script: string, bare64: WrkResult, ratios: Ratios): Prom
     await waitFor('every warm-up event delivered to the sink', () => sink.requests.length >= warm.requests, 300_000);
     const before = sink.requests.length;
     const delivered = () => sink.requests.length - before;
+    const cpuBefore = canSampleCpu() ? sampleCpu(server.child.pid!) : undefined;
     const started = Date.now();
     const posted = await wrk(`${server.url}/`, 64, SECONDS, script);
     await waitFor('every event delivered to the sink', () => delivered() >= posted.requests, 300_000);
     const seconds = (Date.now() - started) / 1000;
+    const cpu = cpuBefore && describeCpu(cpuBefore, sampleCpu(server.child.pid!), posted.requests, seconds);
     const rate = delivered() / seconds;
     console.log(`\nend to end (64 connections posting for ${SECONDS} s, every event to a local webhook sink)`);
     console.log(`  ${posted.requests} events acknowledged, all ${delivered()} delivered in ${seconds.toFixed(1)} s: ${Math.round(rate)} events/s = ${(rate / bare64.rps).toFixed(2)}× bare throughput`);
+    if (cpu) console.log(`  ${cpu}`);
     ratios.set('end to end: events/s against bare requests/s at 64 connections', rate / bare64.rps);
     return peakRssMiB(server.child.pid!);
   } finally {
