@@ -271,3 +271,26 @@ describe('templates on both runtimes', () => {
     expect(compared).toBeGreaterThanOrEqual(28);
   });
 });
+
+describe('the Worker with SWITCHBOARD_LOG_LEVEL=warn', () => {
+  let worker: WorkerProcess;
+  beforeAll(async () => {
+    worker = await startWorker({ SWITCHBOARD_LOG_LEVEL: 'warn', SWITCHBOARD_ADMIN_TOKEN: ADMIN });
+  }, 120_000);
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it('writes only warnings and errors, as on Node', async () => {
+    const res = await fetch(`${worker.url}/hooks/vcs`, { method: 'POST', body: fixture('clients.balance_zero') });
+    const { id } = (await res.json()) as { id: string };
+    // Routed and delivered (logged, for want of credentials) in the queue consumer.
+    await waitForAsync('the event delivered', async () => {
+      const answer = await fetch(`${worker.url}/api/events/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      return ((await answer.json()) as { event: { status: string } }).event.status === 'delivered';
+    }, 30_000);
+    expect((await fetch(`${worker.url}/hooks/vcs`, { method: 'POST', body: '{bad' })).status).toBe(400);
+    await waitFor('the warning about the malformed request', () => worker.output().includes('WARN rejected a malformed hook request'));
+    expect(worker.output()).not.toContain(' INFO ');
+  });
+});
