@@ -16,9 +16,8 @@ export interface CpuSample {
   main: number;
   otherThreads: number;
   self: number;
-  /** Ticks the machine's cores were busy, and all ticks. */
+  /** Ticks the machine's cores were busy, summed over the cores. */
   busy: number;
-  total: number;
 }
 
 export const canSampleCpu = () => existsSync('/proc/self/stat');
@@ -31,11 +30,10 @@ export function sampleCpu(serverPid: number): CpuSample {
     if (Number(tid) === serverPid) main = t;
     else otherThreads += t;
   }
+  // The first line of /proc/stat: every core's ticks by kind; all but idle and iowait were busy.
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = cpu.reduce((a, b) => a + b, 0);
-  // idle and iowait
-  const busy = total - cpu[3]! - cpu[4]!;
-  return { main, otherThreads, self: ticksOf(readFileSync('/proc/self/stat', 'utf8')), busy, total };
+  const busy = cpu.reduce((a, b) => a + b, 0) - cpu[3]! - cpu[4]!;
+  return { main, otherThreads, self: ticksOf(readFileSync('/proc/self/stat', 'utf8')), busy };
 }
 
 /** What happened between two samples, per event, and how busy the machine's cores were. */
