@@ -62,7 +62,7 @@ export function listEvents(opts: { status?: string; since?: string; limit?: stri
 
 function printExplanation(e: Explanation, out: Out): void {
   out(`event ${e.id}: ${e.eventId} (object ${e.objectId}), received ${time(e.receivedAt)}, ${e.status}`);
-  if (e.duplicateOf) out(`  duplicate of ${e.duplicateOf}: acknowledged, not delivered again`);
+  if (e.duplicateOf) out(`  duplicate of ${e.duplicateOf}${e.duplicateOfPruned ? ' (pruned since, after the retention period)' : ''}: acknowledged, not delivered again`);
   for (const m of e.matched) out(`  rule ${m}: matched`);
   for (const s of e.skipped) out(`  rule ${s.rule}: skipped, ${s.reason}`);
   if (e.matched.length === 0 && !e.duplicateOf) out('  no rule took this event');

@@ -240,6 +240,8 @@ export interface DeliveryDetail {
 export interface Explanation extends EventSummary {
   readonly payload: unknown;
   readonly duplicateOf?: string;
+  /** The event it repeats was pruned since (its window had passed): `explain` can no longer show it. */
+  readonly duplicateOfPruned?: true;
   readonly matched: readonly string[];
   readonly skipped: ReadonlyArray<{ rule: string; reason: string }>;
   readonly deliveryDetails: readonly DeliveryDetail[];

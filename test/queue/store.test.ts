@@ -113,9 +113,13 @@ describe.each(DRIVERS)('the store on %s', (_name, open) => {
     const [due] = await store.due('d', Date.now(), 10, new Set());
     await store.record([{ deliveryId: due!.id, at: now, ok: true, detail: 'sent', status: 'delivered' }]);
     expect(await store.prune(pruneBefore(settings, now))).toBe(0);
-    expect(await commit(store, [newEvent({ payload, receivedAt: now })], settings.idempotencyWindowMs)).toEqual([{ duplicateOf: first.id }]);
-    // Once the window has passed, the retention period alone decides.
-    expect(await store.prune(pruneBefore(settings, now + 49 * HOUR))).toBe(2);
+    const repeat = newEvent({ payload, receivedAt: now });
+    expect(await commit(store, [repeat], settings.idempotencyWindowMs)).toEqual([{ duplicateOf: first.id }]);
+    expect(await store.explain(repeat.id)).not.toHaveProperty('duplicateOfPruned');
+    // Once the window has passed, the retention period alone decides; the repeat says its original is gone.
+    expect(await store.prune(pruneBefore(settings, now + 20 * HOUR))).toBe(1);
+    expect(await store.explain(repeat.id)).toMatchObject({ status: 'duplicate', duplicateOf: first.id, duplicateOfPruned: true });
+    expect(await store.prune(pruneBefore(settings, now + 49 * HOUR))).toBe(1);
   });
 });
 

@@ -10,7 +10,7 @@ export interface SummaryRow {
   n: number;
 }
 
-export type EventRow = SummaryRow & { payload: string; duplicate_of: string | null; plan: string | null; enrichment: string | null };
+export type EventRow = SummaryRow & { payload: string; duplicate_of: string | null; original_kept: number; plan: string | null; enrichment: string | null };
 
 export interface DeliveryRow {
   id: number;
@@ -133,7 +133,7 @@ export function explanation(row: EventRow, deliveries: readonly DeliveryRow[], a
   return {
     ...summary(row),
     payload: JSON.parse(row.payload),
-    ...(row.duplicate_of ? { duplicateOf: row.duplicate_of } : {}),
+    ...(row.duplicate_of ? { duplicateOf: row.duplicate_of, ...(row.original_kept ? {} : { duplicateOfPruned: true as const }) } : {}),
     ...(row.enrichment ? { enrichment: JSON.parse(row.enrichment) as Explanation['enrichment'] } : {}),
     matched: plan.matched,
     skipped: plan.skipped,

@@ -65,7 +65,8 @@ export const SQL = {
   updateDelivery: 'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ?, ref = COALESCE(?, ref) WHERE id = ?',
   unrouted: `SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at ${LIMIT}`,
   markRouted: 'UPDATE events SET routed_at = ?, plan = ?, enrichment = ? WHERE id = ? AND routed_at IS NULL',
-  event: `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, e.enrichment, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n
+  event: `SELECT e.id, e.events_id, e.object_id, e.received_at, e.payload, e.duplicate_of, e.plan, e.enrichment, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n,
+    EXISTS (SELECT 1 FROM events o WHERE o.id = e.duplicate_of) AS original_kept
     ${FROM_EVENTS} WHERE e.id = ? GROUP BY e.id`,
   deliveriesOf: `SELECT d.*, m.status AS merged_status, g.label AS group_label, g.flush_at AS group_flush_at,
       (SELECT COUNT(*) FROM deliveries x WHERE x.group_id = d.group_id AND x.status = 'held') AS group_size
