@@ -38,11 +38,11 @@ export function sampleCpu(serverPid: number): CpuSample {
 
 /** What happened between two samples, per event, and how busy the machine's cores were. */
 export function describeCpu(before: CpuSample, after: CpuSample, events: number, seconds: number): string {
-  const us = (ticks: number) => `${Math.round((ticks / TICKS_PER_SECOND / events) * 1e6)} µs`;
-  const mainShare = (after.main - before.main) / TICKS_PER_SECOND / seconds;
+  const spent = (k: keyof CpuSample) => (after[k] - before[k]) / TICKS_PER_SECOND;
+  const perEvent = (k: keyof CpuSample) => `${Math.round((spent(k) / events) * 1e6)} µs`;
   return (
-    `CPU per event: server main thread ${us(after.main - before.main)} (busy ${Math.round(mainShare * 100)}% of the time), ` +
-    `its other threads ${us(after.otherThreads - before.otherThreads)}, the benchmark's sink ${us(after.self - before.self)}, ` +
-    `the whole machine ${us(after.busy - before.busy)}; cores busy on average: ${((after.busy - before.busy) / TICKS_PER_SECOND / seconds).toFixed(2)}`
+    `CPU per event: server main thread ${perEvent('main')} (busy ${Math.round((spent('main') / seconds) * 100)}% of the time), ` +
+    `its other threads ${perEvent('otherThreads')}, the benchmark's sink ${perEvent('self')}, ` +
+    `the whole machine ${perEvent('busy')}; cores busy on average: ${(spent('busy') / seconds).toFixed(2)}`
   );
 }

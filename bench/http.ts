@@ -77,7 +77,7 @@ async function endToEnd(script: string, bare64: WrkResult, ratios: Ratios): Prom
     const posted = await wrk(`${server.url}/`, 64, SECONDS, script);
     await waitFor('every event delivered to the sink', () => delivered() >= posted.requests, 300_000);
     const seconds = (Date.now() - started) / 1000;
-    const cpu = cpuBefore && describeCpu(cpuBefore, sampleCpu(server.child.pid!), posted.requests, seconds);
+    const cpu = cpuBefore && describeCpu(cpuBefore, sampleCpu(server.child.pid!), delivered(), seconds);
     const rate = delivered() / seconds;
     console.log(`\nend to end (64 connections posting for ${SECONDS} s, every event to a local webhook sink)`);
     console.log(`  ${posted.requests} events acknowledged, all ${delivered()} delivered in ${seconds.toFixed(1)} s: ${Math.round(rate)} events/s = ${(rate / bare64.rps).toFixed(2)}× bare throughput`);
