@@ -262,11 +262,7 @@ class Loader {
   private parseWindow(name: string, source: WindowSource, path: Path): SendWindow | undefined {
     const parsed = parseWindow(name, source, this.file.settings.timezone);
     if (parsed.ok) return parsed.window;
-    for (const e of parsed.errors) {
-      // `hours[1]: ...`: the error belongs to the list's second item.
-      const [where = '', key = '', item] = /^(\w+)(?:\[(\d+)\])?/.exec(e) ?? [];
-      this.fail([...path, key, ...(item === undefined ? [] : [Number(item)])], e.slice(where.length + 2));
-    }
+    for (const e of parsed.errors) this.fail([...path, ...e.at], e.message);
     return undefined;
   }
 

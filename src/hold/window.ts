@@ -28,43 +28,46 @@ const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const LABEL_DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DAY = 86_400_000;
 
-/**
- * A key's value or the items of its list, with where each is: `days` for a single value,
- * `days[1]` for the second item of a list.
- */
-const itemsOf = (key: string, value: string | string[] | undefined) =>
-  Array.isArray(value) ? value.map((v, i) => ({ v, at: `${key}[${i}]` })) : value === undefined ? [] : [{ v: value, at: key }];
+/** A mistake in a window's source, and where it is: `['hours', 1]` for the second item of `hours`. */
+export interface WindowError {
+  readonly at: readonly [keyof WindowSource] | readonly [keyof WindowSource, number];
+  readonly message: string;
+}
 
-/** A window from its source, or the mistakes in it (each a sentence after where it is: `hours[1]: ...`). */
-export function parseWindow(name: string, source: WindowSource, defaultZone: string): { ok: true; window: SendWindow } | { ok: false; errors: string[] } {
-  const errors: string[] = [];
+/** A key's value or the items of its list, with where each is. */
+const itemsOf = (key: keyof WindowSource, value: string | string[] | undefined) =>
+  Array.isArray(value) ? value.map((v, i) => ({ v, at: [key, i] as const })) : value === undefined ? [] : [{ v: value, at: [key] as const }];
+
+/** A window from its source, or the mistakes in it. */
+export function parseWindow(name: string, source: WindowSource, defaultZone: string): { ok: true; window: SendWindow } | { ok: false; errors: WindowError[] } {
+  const errors: WindowError[] = [];
   const days = new Set<number>();
   for (const { v, at } of itemsOf('days', source.days)) {
     for (const token of v.split(',')) {
       const range = parseDays(token.trim().toLowerCase());
-      if (!range) errors.push(`${at}: "${token.trim()}" is not a day or a range of days; write mon, tue, ... sun, or a range such as mon-fri`);
+      if (!range) errors.push({ at, message: `"${token.trim()}" is not a day or a range of days; write mon, tue, ... sun, or a range such as mon-fri` });
       else range.forEach((d) => days.add(d));
     }
   }
   const ranges: Array<[number, number]> = [];
   for (const { v, at } of itemsOf('hours', source.hours)) {
     const range = parseHours(v.trim());
-    if (!range) errors.push(`${at}: "${v}" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)`);
+    if (!range) errors.push({ at, message: `"${v}" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)` });
     else ranges.push(range);
   }
   const timeZone = source.timezone ?? defaultZone;
-  if (!validZone(timeZone)) errors.push(`timezone: unknown time zone "${timeZone}"; expected an IANA name such as "Europe/Kyiv" or "UTC"`);
+  if (!validZone(timeZone)) errors.push({ at: ['timezone'], message: `unknown time zone "${timeZone}"; expected an IANA name such as "Europe/Kyiv" or "UTC"` });
   const except = new Set<string>();
   for (const { v, at } of itemsOf('except', source.except)) {
     if (isDate(v.trim())) except.add(v.trim());
-    else errors.push(`${at}: "${v}" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)`);
+    else errors.push({ at, message: `"${v}" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)` });
   }
   if (errors.length > 0) return { ok: false, errors };
   const shut = except.size === 0 ? '' : `, except ${except.size === 1 ? [...except][0] : `${except.size} dates`}`;
   const label = `${dayLabel(days)} ${[source.hours].flat().map((h) => h.trim()).join(', ')} ${timeZone}${shut}`;
   const window = { name, days, ranges, timeZone, except, label };
   // Messages would wait for it for ever.
-  if (except.size > 0 && !opensWithinAYear(window)) return { ok: false, errors: ['except: it shuts the window on every day it would open in the coming year'] };
+  if (except.size > 0 && !opensWithinAYear(window)) return { ok: false, errors: [{ at: ['except'], message: 'it shuts the window on every day it would open in the coming year' }] };
   return { ok: true, window };
 }
 

@@ -4,7 +4,7 @@ import { isOpen, localLabel, nextOpen, parseWindow, type SendWindow, type Window
 
 function window(source: WindowSource, zone = 'Europe/Kyiv'): SendWindow {
   const parsed = parseWindow('w', source, zone);
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.at.join('.')}: ${e.message}`).join('; '));
   return parsed.window;
 }
 const at = (iso: string) => Date.parse(iso);
@@ -91,15 +91,15 @@ describe('send windows', () => {
     expect(parseWindow('w', { days: 'mon', hours: '08:00-19:00', except: ['2026-02-30', '12/25', '13-01', '02-29'] }, 'UTC')).toEqual({
       ok: false,
       errors: [
-        'except[0]: "2026-02-30" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
-        'except[1]: "12/25" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
-        'except[2]: "13-01" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)',
+        { at: ['except', 0], message: '"2026-02-30" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)' },
+        { at: ['except', 1], message: '"12/25" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)' },
+        { at: ['except', 2], message: '"13-01" is not a date; write YYYY-MM-DD (2026-12-25), or MM-DD for every year (12-25)' },
       ],
     });
     const everyDay = Array.from({ length: 366 }, (_, i) => new Date(Date.UTC(2000, 0, 1 + i)).toISOString().slice(5, 10));
     expect(parseWindow('w', { days: 'mon-fri', hours: '08:00-19:00', except: everyDay }, 'UTC')).toEqual({
       ok: false,
-      errors: ['except: it shuts the window on every day it would open in the coming year'],
+      errors: [{ at: ['except'], message: 'it shuts the window on every day it would open in the coming year' }],
     });
   });
 
@@ -111,10 +111,10 @@ describe('send windows', () => {
     expect(parseWindow('w', { days: 'mon-fro', hours: ['8-19', '25:00-26:00'], timezone: 'Europe/Kyjiw' }, 'UTC')).toEqual({
       ok: false,
       errors: [
-        'days: "mon-fro" is not a day or a range of days; write mon, tue, ... sun, or a range such as mon-fri',
-        'hours[0]: "8-19" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)',
-        'hours[1]: "25:00-26:00" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)',
-        'timezone: unknown time zone "Europe/Kyjiw"; expected an IANA name such as "Europe/Kyiv" or "UTC"',
+        { at: ['days'], message: '"mon-fro" is not a day or a range of days; write mon, tue, ... sun, or a range such as mon-fri' },
+        { at: ['hours', 0], message: '"8-19" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)' },
+        { at: ['hours', 1], message: '"25:00-26:00" is not a range of hours; write HH:MM-HH:MM, such as 08:00-19:00 (22:00-06:00 runs past midnight)' },
+        { at: ['timezone'], message: 'unknown time zone "Europe/Kyjiw"; expected an IANA name such as "Europe/Kyiv" or "UTC"' },
       ],
     });
   });
