@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/server-process.ts';
+import { commit, newEvent, tempStore } from '../support/store.ts';
 
 describe('switchboard check', () => {
   it('accepts the shipped rules.yaml: exit 0, its warnings, and the version the server will report', async () => {
@@ -124,5 +125,31 @@ describe('switchboard test', () => {
     const [pass, fail] = await Promise.all([runCli(['test', '--cases', 'rules.test.yaml']), runCli(['test', '--cases', 'test/fixtures/cases/failing.test.yaml'])]);
     expect([pass.code, pass.stdout.trim().split('\n').at(-1)]).toEqual([0, '8 cases: 8 passed, 0 failed']);
     expect([fail.code, fail.stdout.trim().split('\n').at(-1)]).toEqual([1, '3 cases: 1 passed, 2 failed']);
+  });
+});
+
+describe('switchboard explain', () => {
+  it("says so when a repeat's original has been pruned since, instead of naming an event it cannot find", async () => {
+    const HOUR = 3_600_000;
+    const { dir, store } = tempStore();
+    try {
+      const payload = { event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.balance_zero', object_id: 7 }, data: {} };
+      const first = newEvent({ payload, receivedAt: Date.now() - 30 * HOUR });
+      await commit(store, [first], 48 * HOUR);
+      const [due] = await store.due('d', Date.now(), 10, new Set());
+      await store.record([{ deliveryId: due!.id, at: Date.now(), ok: true, detail: 'sent', status: 'delivered' }]);
+      const repeat = newEvent({ payload });
+      expect(await commit(store, [repeat], 48 * HOUR)).toEqual([{ duplicateOf: first.id }]);
+      // The CLI reads the file while this connection holds it open, as it does beside a running server.
+      const kept = await runCli(['explain', repeat.id], { DATA_DIR: dir });
+      expect(kept.stdout).toContain(`  duplicate of ${first.id}: acknowledged, not delivered again`);
+
+      expect(await store.prune(Date.now() - HOUR)).toBe(1);
+      const pruned = await runCli(['explain', repeat.id], { DATA_DIR: dir });
+      expect(pruned.code).toBe(0);
+      expect(pruned.stdout).toContain(`  duplicate of ${first.id} (pruned since, after the retention period): acknowledged, not delivered again`);
+    } finally {
+      await store.close();
+    }
   });
 });
