@@ -11,7 +11,7 @@ import { substituteEnv } from './env.ts';
 import { Locator, type ConfigError, type Path } from './errors.ts';
 import { TARGETS, type EnrichTarget } from '../enrich/targets.ts';
 import { parseDuration } from '../hold/duration.ts';
-import { parseWindow, type SendWindow, type WindowSource } from '../hold/window.ts';
+import { parseWindow, unknownZone, type SendWindow, type WindowSource } from '../hold/window.ts';
 import { destinationHead, incidentSchema, ruleSchema, rulesFileSalvage, rulesFileSchema, templateSource, type RuleSource, type RulesFile } from './schema.ts';
 import { check } from './zod-issues.ts';
 
@@ -359,11 +359,8 @@ class Loader {
   }
 
   private checkTimeZone(): void {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: this.file.settings.timezone });
-    } catch {
-      this.fail(['settings', 'timezone'], `unknown time zone "${this.file.settings.timezone}"; expected an IANA name such as "Europe/Kyiv" or "UTC"`);
-    }
+    const error = unknownZone(this.file.settings.timezone);
+    if (error) this.fail(['settings', 'timezone'], error);
   }
 }
 

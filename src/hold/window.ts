@@ -56,7 +56,8 @@ export function parseWindow(name: string, source: WindowSource, defaultZone: str
     else ranges.push(range);
   }
   const timeZone = source.timezone ?? defaultZone;
-  if (!validZone(timeZone)) errors.push({ at: ['timezone'], message: `unknown time zone "${timeZone}"; expected an IANA name such as "Europe/Kyiv" or "UTC"` });
+  const zoneError = unknownZone(timeZone);
+  if (zoneError) errors.push({ at: ['timezone'], message: zoneError });
   const except = new Set<string>();
   for (const { v, at } of itemsOf('except', source.except)) {
     if (isDate(v.trim())) except.add(v.trim());
@@ -122,12 +123,13 @@ function dayLabel(days: ReadonlySet<number>): string {
   return runs.map((r) => (r.length > 2 ? `${LABEL_DAYS[r[0]!]}-${LABEL_DAYS[r[r.length - 1]!]}` : r.map((d) => LABEL_DAYS[d]).join(', '))).join(', ');
 }
 
-function validZone(timeZone: string): boolean {
+/** What is wrong with a time zone's name, or undefined when the runtime knows it. */
+export function unknownZone(timeZone: string): string | undefined {
   try {
     new Intl.DateTimeFormat('en', { timeZone });
-    return true;
+    return undefined;
   } catch {
-    return false;
+    return `unknown time zone "${timeZone}"; expected an IANA name such as "Europe/Kyiv" or "UTC"`;
   }
 }
 
