@@ -1,0 +1,60 @@
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { startHttpServer } from '../support/http-server.ts';
+import { startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
+import { tempDir } from '../support/temp.ts';
+import { waitFor } from '../support/wait.ts';
+
+// SQLite's wait for a lock another program holds (busy_timeout in src/queue/drivers/sqlite.ts).
+const BUSY_TIMEOUT_MS = 5_000;
+
+const RULES = `
+destinations:
+  sink: { type: webhook, url: "\${SINK_URL}" }
+rules:
+  - { name: everything, events: "*", to: sink }
+`;
+
+const payload = (objectId: number) => JSON.stringify({ event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.balance_zero', object_id: objectId }, data: {} });
+const post = (server: ServerProcess, objectId: number) => fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: payload(objectId) });
+const objectIds = (bodies: readonly { body: string }[]) => bodies.map((r) => (JSON.parse(r.body) as { event: { object_id: number } }).event.object_id);
+
+it('answers 503 and acknowledges nothing while the database cannot be written, then takes the same event once it can', { timeout: 60_000 }, async () => {
+  const sink = await startHttpServer(() => ({ status: 204 }));
+  const rulesFile = join(tempDir('switchboard-rules-'), 'rules.yaml');
+  writeFileSync(rulesFile, RULES);
+  let server: ServerProcess | undefined;
+  let blocker: Database.Database | undefined;
+  try {
+    server = await startServer({ DATA_DIR: tempDataDir(), RULES_FILE: rulesFile, SINK_URL: `${sink.url}/sink` });
+    expect((await post(server, 1)).status).toBe(200);
+    await waitFor('the first event delivered', () => sink.requests.length === 1);
+
+    // Another program (a backup tool, a stray sqlite3 shell) holds the write lock past SQLite's wait.
+    blocker = new Database(join(server.dataDir, 'switchboard.db'));
+    blocker.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    blocker.exec('BEGIN IMMEDIATE');
+    const refused = await post(server, 2);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({ ok: false, error: 'the event could not be stored; nothing was acknowledged' });
+    const said = /ERROR could not accept an event; VCS will show this call as failed events_id=clients\.balance_zero error="database is locked"/;
+    await waitFor('the server to log why', () => said.test(server!.output()));
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    blocker = undefined;
+
+    // Sent again (as an operator would, from VCS's Execution Logs), it is stored and delivered: the
+    // refused attempt left no trace that would make it a repeat.
+    const accepted = await post(server, 2);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).not.toHaveProperty('duplicate');
+    await waitFor('the second event delivered', () => sink.requests.length === 2);
+    expect(objectIds(sink.requests)).toEqual([1, 2]);
+  } finally {
+    blocker?.close();
+    await server?.stop();
+    await sink.close();
+  }
+});
