@@ -135,6 +135,22 @@ rules:
     await waitForAsync('delivered status', async () => (await store.explain(id))!.status === 'delivered');
   });
 
+  it('keeps retrying while Slack is down (HTTP 503) and posts once when it is back', async () => {
+    let down = true;
+    const slack = await startSlackApi(() => (down ? { status: 503, body: { ok: false, error: 'service_unavailable' } } : undefined));
+    cleanups.push(slack.close);
+    const { store, post } = pipeline(slackRules(0), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
+    const id = await post(8);
+    await waitForAsync('two failed attempts', async () => (((await store.explain(id))!.deliveryDetails[0]?.attempts.length ?? 0) >= 2 ? true : undefined));
+    const failed = (await store.explain(id))!;
+    expect(failed).toMatchObject({ status: 'failed', deliveryDetails: [{ status: 'pending', lastError: expect.stringMatching(/^HTTP 503/) }] });
+    down = false;
+    await waitFor('the message', () => slack.posts.length === 1);
+    expect(slack.posts[0]!.text).toBe('zero 8');
+    await waitForAsync('delivered status', async () => (await store.explain(id))!.status === 'delivered');
+    expect(slack.posts).toHaveLength(1);
+  });
+
   it('sends a permanent error to the dead letters at once, and replay sends it again', async () => {
     let broken = true;
     const slack = await startSlackApi(() => (broken ? { body: { ok: false, error: 'channel_not_found' } } : undefined));
