@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import { caseSchema, casesFileSchema, type Case } from '../check/cases-schema.ts';
 import { tryEvent, type Trial } from '../check/trial.ts';
 import type { Config } from '../config/config.ts';
 import { didYouMean } from '../config/did-you-mean.ts';
@@ -13,32 +13,6 @@ import { SAMPLE_IDS, samplePayload } from '../events/samples.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
 import { counted, EXIT, type Out } from './exit.ts';
 import { loadRules, printRule } from './test.ts';
-
-const names = z.array(z.string().min(1));
-
-const caseSchema = z
-  .strictObject({
-    name: z.string().min(1).optional().describe('What the case is about; shown in the results.'),
-    event: z.string().min(1).optional().describe('An event id: its built-in sample is the payload.'),
-    payload: z
-      .union([z.string().min(1), z.record(z.string(), z.unknown())])
-      .optional()
-      .describe('A payload file (relative to this file), or the payload itself.'),
-    data: z.record(z.string(), z.unknown()).optional().describe("Fields merged into the payload's data."),
-    expect: z
-      .strictObject({
-        rules: names.optional().describe('The rules that take the event, [] for none.'),
-        destinations: names.optional().describe('The destinations that get a message, [] for none.'),
-      })
-      .refine((e) => e.rules !== undefined || e.destinations !== undefined, { message: 'expect needs "rules", "destinations" or both' })
-      .describe('What must happen.'),
-  })
-  .refine((c) => (c.event === undefined) !== (c.payload === undefined), { message: 'a case needs either "event" (a built-in sample) or "payload", not both' });
-
-/** A test-cases file: payloads and what the rules must do with them. Cases are checked one by one, to report every mistake. */
-export const casesFileSchema = z.strictObject({ cases: z.array(z.unknown()).min(1).describe('The cases, run in order.') });
-
-type Case = z.output<typeof caseSchema>;
 
 /** A case ready to run: its payload and where it is. */
 interface Ready {
