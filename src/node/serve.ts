@@ -9,6 +9,7 @@ import { ReleaseStage } from '../queue/release-stage.ts';
 import { RoutingStage } from '../queue/routing.ts';
 import type { Routed } from '../queue/store.ts';
 import { DEFAULT_POLICY } from '../queue/policy.ts';
+import { claimDataDir } from './data-dir-lock.ts';
 import { startIntakeWorker } from './intake-worker.ts';
 import { openStore } from './open-store.ts';
 import { LiveConfig } from './live-config.ts';
@@ -40,6 +41,11 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     return 1;
   }
   const s = settings.value;
+  const claim = claimDataDir(s.dataDir);
+  if (!claim.ok) {
+    console.error(`switchboard: ${claim.error}`);
+    return 1;
+  }
   const log = createLogger(batchedStdout(), s.logLevel);
   const live = LiveConfig.start(s.rulesFile, { env, log });
   if ('errors' in live) {
@@ -131,6 +137,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     await dispatcher.stop();
     await live.close();
     await store.close();
+    claim.release();
     log.info('stopped');
     process.exit(0);
   };
