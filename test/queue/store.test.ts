@@ -3,14 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pruneBefore } from '../../src/config/service-settings.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
+import type { OutboxOptions } from '../../src/queue/drivers/outbox.ts';
 import type { Store } from '../../src/queue/store.ts';
 import { commit, newEvent, tempD1Store, tempStore, type StoreUnderTest } from '../support/store.ts';
 
 const HOUR = 3_600_000;
 
-const DRIVERS: Array<[string, () => Promise<StoreUnderTest>]> = [
-  ['SQLite (Node)', async () => {
-    const { store } = tempStore();
+const DRIVERS: Array<[string, (options?: OutboxOptions) => Promise<StoreUnderTest>]> = [
+  ['SQLite (Node)', async (options) => {
+    const { store } = tempStore(options);
     return { store, close: () => store.close() };
   }],
   ['D1 (Workers)', tempD1Store],
@@ -102,6 +103,21 @@ describe.each(DRIVERS)('the store on %s', (_name, open) => {
     expect((await store.events({})).map((e) => e.id).sort()).toEqual([dead.id, fresh.id].sort());
     expect(await store.purgeDead()).toBe(1);
     expect((await store.events({})).map((e) => e.id)).toEqual([fresh.id]);
+  });
+
+  it('prunes a backlog larger than one statement deletes, a batch at a time, and keeps what still waits', async () => {
+    const small = await open({ pruneBatch: 3 });
+    try {
+      const old = Date.now() - 40 * 24 * HOUR;
+      const backlog = Array.from({ length: 8 }, (_, i) => newEvent({ receivedAt: old + i, destinations: [] }));
+      const waiting = newEvent({ receivedAt: old });
+      const fresh = newEvent({ destinations: [] });
+      await commit(small.store, [...backlog, waiting, fresh], 0);
+      expect(await small.store.prune(Date.now() - 30 * 24 * HOUR)).toBe(8);
+      expect((await small.store.events({})).map((e) => e.id).sort()).toEqual([waiting.id, fresh.id].sort());
+    } finally {
+      await small.close();
+    }
   });
 
   it('keeps a delivered event past a shorter retention period while a repeat of it must still be recognised', async () => {

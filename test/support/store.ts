@@ -4,6 +4,7 @@ import { readMigrations } from '../../src/node/migrations.ts';
 import type { D1Database } from '@cloudflare/workers-types/index.ts';
 import { Miniflare } from 'miniflare';
 import { d1Store } from '../../src/queue/drivers/d1.ts';
+import type { OutboxOptions } from '../../src/queue/drivers/outbox.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import { canonicalJson, fingerprint } from '../../src/queue/fingerprint.ts';
 import type { AcceptOutcome, NewEvent, Store } from '../../src/queue/store.ts';
@@ -27,15 +28,15 @@ export async function tempD1(): Promise<{ db: D1Database; close(): Promise<void>
 }
 
 /** The D1 driver on a real D1 database (tempD1). */
-export async function tempD1Store(): Promise<StoreUnderTest> {
+export async function tempD1Store(options: OutboxOptions = {}): Promise<StoreUnderTest> {
   const { db, close } = await tempD1();
-  return { store: d1Store(db), close };
+  return { store: d1Store(db, options), close };
 }
 
 /** A store on a real SQLite file in a fresh folder. */
-export function tempStore() {
+export function tempStore(options: OutboxOptions = {}) {
   const dir = tempDataDir();
-  return { dir, store: sqliteStore(join(dir, 'switchboard.db'), { migrations: readMigrations() }) };
+  return { dir, store: sqliteStore(join(dir, 'switchboard.db'), { migrations: readMigrations(), ...options }) };
 }
 
 let seq = 0;

@@ -2,14 +2,14 @@ import type { D1Database } from '@cloudflare/workers-types/index.ts';
 import { storedCanonical } from '../fingerprint.ts';
 import type { AcceptOutcome, Statement } from '../store.ts';
 import type { SqlRunner } from './holds.ts';
-import { outboxMethods, type SqlStore } from './outbox.ts';
+import { outboxMethods, type OutboxOptions, type SqlStore } from './outbox.ts';
 import { SQL } from './sql.ts';
 
 /**
  * The store on Cloudflare D1: the same tables and queries as SQLite on Node. D1 has no interactive
  * transactions; what must be atomic goes in one `batch`.
  */
-export function d1Store(db: D1Database): SqlStore {
+export function d1Store(db: D1Database, options: OutboxOptions = {}): SqlStore {
   const run = d1Runner(db);
 
   async function findDuplicate(fingerprint: string, canonical: string, since: number): Promise<string | undefined> {
@@ -22,7 +22,7 @@ export function d1Store(db: D1Database): SqlStore {
   // Two consumers may route the same event: the second one's transaction fails its guard
   // (ConflictError), and adds nothing.
   return {
-    ...outboxMethods(run),
+    ...outboxMethods(run, options),
     async accept(events, windowMs) {
       const outcomes: AcceptOutcome[] = [];
       const inserts: Statement[] = [];

@@ -15,6 +15,17 @@ export interface SqlStore extends Store {
   replies(id: number): Promise<number[]>;
 }
 
+export interface OutboxOptions {
+  /**
+   * Events pruned per statement (default 1,000). A first prune after a long stop, or after the
+   * retention period was shortened, may have a million events to delete: in one statement that
+   * held the write lock for seconds on Node (100,000 took 0.8 s here), so answers to VCS waited,
+   * and on D1 it could outrun a query's time limit and delete nothing. A batch takes a few
+   * milliseconds, and other writers get the lock between batches.
+   */
+  pruneBatch?: number;
+}
+
 type UnroutedRow = { id: string; payload: string; received_at: number };
 const unrouted = (r: UnroutedRow): UnroutedEvent => ({ id: r.id, raw: r.payload, receivedAt: r.received_at });
 
@@ -22,8 +33,9 @@ const unrouted = (r: UnroutedRow): UnroutedEvent => ({ id: r.id, raw: r.payload,
  * Everything of the store but accepting events (each driver locks its duplicate check its own way)
  * and closing: one implementation on the shared SQL, run by either driver's runner.
  */
-export function outboxMethods(run: SqlRunner): Omit<SqlStore, 'accept' | 'close'> {
+export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit<SqlStore, 'accept' | 'close'> {
   const { pruneHolds, ...holds } = holdMethods(run);
+  const pruneBatch = options.pruneBatch ?? 1_000;
   const first = async <T>(sql: string, params: readonly unknown[]): Promise<T | undefined> => (await run.all<T>(sql, params))[0];
   const ids = async (sql: string, params: readonly unknown[]) => (await run.all<{ id: number }>(sql, params)).map((r) => r.id);
   return {
@@ -84,7 +96,12 @@ export function outboxMethods(run: SqlRunner): Omit<SqlStore, 'accept' | 'close'
       return ids(SQL.replayDead, [now, now]);
     },
     async prune(before) {
-      const n = (await run.all(SQL.prune, [before])).length;
+      let n = 0;
+      for (;;) {
+        const batch = (await run.all(SQL.prune, [before, pruneBatch])).length;
+        n += batch;
+        if (batch < pruneBatch) break;
+      }
       await pruneHolds(before);
       return n;
     },

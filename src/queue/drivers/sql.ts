@@ -77,8 +77,9 @@ export const SQL = {
     WHERE event_id = ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
   replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ? WHERE status = 'dead' RETURNING id`,
   // RETURNING to count: D1's change count includes the rows a cascade deletes, SQLite's does not.
-  prune: `DELETE FROM events WHERE received_at < ? AND NOT EXISTS
-    (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'dead', 'held')) RETURNING id`,
+  // At most a batch of the oldest at a time (outbox.ts says why).
+  prune: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? AND NOT EXISTS
+    (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'dead', 'held')) ORDER BY received_at ${LIMIT}) RETURNING id`,
   // Hold state nothing waits on any more, older than the retention period.
   pruneGroups: `DELETE FROM groups WHERE flush_at IS NULL AND COALESCE(last_flush_at, 0) < ?
     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.group_id = groups.id AND d.status = 'held')`,

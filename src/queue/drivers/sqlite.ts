@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { AcceptOutcome, NewEvent, Statement } from '../store.ts';
 import { storedCanonical } from '../fingerprint.ts';
 import type { SqlRunner, StatementResult } from './holds.ts';
-import { outboxMethods, type SqlStore } from './outbox.ts';
+import { outboxMethods, type OutboxOptions, type SqlStore } from './outbox.ts';
 import { RecentPayloads } from './recent-payloads.ts';
 import { SQL } from './sql.ts';
 
@@ -12,7 +12,7 @@ export interface Migration {
   readonly sql: string;
 }
 
-export interface SqliteOptions {
+export interface SqliteOptions extends OutboxOptions {
   /** The schema, as migrations/ holds it (src/node/migrations.ts reads them). */
   migrations: readonly Migration[];
   /** fsync every commit: survives power loss, not only a crash of the process. */
@@ -133,7 +133,7 @@ export function sqliteStore(file: string, options: SqliteOptions): SqliteStore {
   );
 
   return {
-    ...outboxMethods(sqliteRunner(db, locked)),
+    ...outboxMethods(sqliteRunner(db, locked), options),
     synchronous: SYNCHRONOUS[db.pragma('synchronous', { simple: true }) as number] ?? 'OFF',
     async accept(events, windowMs) {
       return locked(() => acceptTx(events, windowMs));
