@@ -279,8 +279,12 @@ export interface Store {
   replay(id: string, now: number): Promise<number[] | undefined>;
   /** Queues every dead delivery again; their ids. */
   replayDead(now: number): Promise<number[]>;
-  /** Deletes events older than `before` whose deliveries are all done (dead ones are kept). */
-  prune(before: number): Promise<number>;
+  /**
+   * Deletes events older than `before` whose deliveries are all done (dead ones are kept), oldest
+   * first, in batches; with `limit`, it stops after the batch that reaches it and leaves the rest
+   * for the next call.
+   */
+  prune(before: number, limit?: number): Promise<number>;
   /** Deletes dead deliveries and events left with nothing pending. */
   purgeDead(): Promise<number>;
   /** Throttles and incidents for hold decisions, with the deliveries of incidents' opening events. */

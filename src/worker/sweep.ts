@@ -5,6 +5,11 @@ import { enqueue, release } from './consumer.ts';
 /** How long a message may be late before the sweep takes it for lost and queues it again. */
 const LOST_AFTER_MS = 10 * 60_000;
 const BATCH = 500;
+/**
+ * Events pruned per sweep at most (in statements of 1,000): a Worker invocation may make only so
+ * many D1 queries (50 on the Free plan), and a long backlog is worked off over the next sweeps.
+ */
+const PRUNE_PER_SWEEP = 10_000;
 
 /**
  * The cron trigger's work: queue again what a lost message left behind (an event stored but not
@@ -21,7 +26,7 @@ export async function sweep(cx: WorkerContext, now = Date.now()): Promise<{ rout
     ...deliveries.map((d) => ({ kind: 'deliver' as const, delivery: d.id })),
   ]);
   const released = await release(cx, now);
-  const pruned = await cx.store.prune(pruneBefore(cx.settings, now));
+  const pruned = await cx.store.prune(pruneBefore(cx.settings, now), PRUNE_PER_SWEEP);
   if (events.length + deliveries.length > 0) cx.log.warn('queued again what was left behind', { events: events.length, deliveries: deliveries.length });
   return { routed: events.length, requeued: deliveries.length, released, pruned };
 }

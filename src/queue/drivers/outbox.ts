@@ -95,12 +95,12 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
     async replayDead(now) {
       return ids(SQL.replayDead, [now, now]);
     },
-    async prune(before) {
+    async prune(before, limit = Infinity) {
       let n = 0;
       for (;;) {
         const batch = (await run.all(SQL.prune, [before, pruneBatch])).length;
         n += batch;
-        if (batch < pruneBatch) break;
+        if (batch < pruneBatch || n >= limit) break;
       }
       await pruneHolds(before);
       return n;
