@@ -1,3 +1,4 @@
+import { afterIo } from '../schedule.ts';
 import type { DueDelivery, Store, UnroutedEvent } from '../store.ts';
 import { holdMethods, type SqlRunner } from './holds.ts';
 import { dueDelivery, explanation, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './rows.ts';
@@ -101,6 +102,9 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
         const batch = (await run.all(SQL.prune, [before, pruneBatch])).length;
         n += batch;
         if (batch < pruneBatch || n >= limit) break;
+        // better-sqlite3 answers synchronously: without this, Node's main thread would serve
+        // nothing else (deliveries, /healthz) until the whole backlog is gone.
+        await new Promise<void>((next) => afterIo(next));
       }
       await pruneHolds(before);
       return n;
