@@ -13,8 +13,13 @@ export const SERVE_LOCK_FILE = 'serve.lock';
  * operators' commands do not claim the folder; they work beside a running server.
  */
 export function claimDataDir(dataDir: string): { ok: true; release: () => void } | { ok: false; error: string } {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, SERVE_LOCK_FILE), { timeout: 0 });
+  let db: Database.Database;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    db = new Database(join(dataDir, SERVE_LOCK_FILE), { timeout: 0 });
+  } catch (e) {
+    return { ok: false, error: `cannot use DATA_DIR ${dataDir}: ${(e as Error).message}` };
+  }
   try {
     db.exec('BEGIN EXCLUSIVE');
     return { ok: true, release: () => db.close() };

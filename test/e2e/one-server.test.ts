@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
 
@@ -28,4 +30,14 @@ it('refuses a second server on the same data folder, and takes the folder over o
   } finally {
     for (const s of running) await s.stop('SIGKILL');
   }
+});
+
+it('says which DATA_DIR it cannot use, and why, and exits 1', async () => {
+  const notAFolder = join(tempDataDir(), 'a-file');
+  writeFileSync(notAFolder, '');
+  const failed = await startServer({ DATA_DIR: join(notAFolder, 'data') }).catch((e: Error) => e);
+  if (!(failed instanceof Error)) await failed.stop('SIGKILL');
+  expect(failed).toBeInstanceOf(Error);
+  expect((failed as Error).message).toMatch(/^server exited with 1:/);
+  expect((failed as Error).message).toContain(`switchboard: cannot use DATA_DIR ${notAFolder}/data: ENOTDIR: not a directory`);
 });
