@@ -185,6 +185,22 @@ describe('the Worker with the shipped rules.yaml', () => {
     await settled('lost-1', (e) => e.status === 'delivered');
     expect(slack.posts.length - before).toBe(1);
   });
+
+  it('answers 503 and acknowledges nothing while D1 cannot store the event, as on Node, and takes the same payload once it can', async () => {
+    const body = fixture('clients.create').replace(/"object_id":\s*("[^"]*"|\d+)/, '"object_id": 7005');
+    await worker.d1('ALTER TABLE events RENAME TO events_away');
+    let refused: Response;
+    try {
+      refused = await post(body);
+    } finally {
+      await worker.d1('ALTER TABLE events_away RENAME TO events');
+    }
+    expect([refused.status, await refused.json()]).toEqual([503, { ok: false, error: 'the event could not be stored; nothing was acknowledged' }]);
+    await waitFor('the Worker to log why', () => worker.output().includes('could not accept an event; VCS will show this call as failed'));
+    const accepted = await post(body);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).not.toHaveProperty('duplicate');
+  });
 });
 
 describe('the Worker, telling people once (D1)', () => {
