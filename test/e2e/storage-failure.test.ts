@@ -7,9 +7,6 @@ import { startServer, tempDataDir, type ServerProcess } from '../support/server-
 import { tempDir } from '../support/temp.ts';
 import { waitFor } from '../support/wait.ts';
 
-// SQLite's wait for a lock another program holds (busy_timeout in src/queue/drivers/sqlite.ts).
-const BUSY_TIMEOUT_MS = 5_000;
-
 const RULES = `
 destinations:
   sink: { type: webhook, url: "\${SINK_URL}" }
@@ -33,8 +30,7 @@ it('answers 503 and acknowledges nothing while the database cannot be written, t
     await waitFor('the first event delivered', () => sink.requests.length === 1);
 
     // Another program (a backup tool, a stray sqlite3 shell) holds the write lock past SQLite's wait.
-    blocker = new Database(join(server.dataDir, 'switchboard.db'));
-    blocker.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    blocker = new Database(join(server.dataDir, 'switchboard.db'), { timeout: 5_000 }); // waits out a write of the server's
     blocker.exec('BEGIN IMMEDIATE');
     const refused = await post(server, 2);
     expect(refused.status).toBe(503);

@@ -187,7 +187,7 @@ describe('the Worker with the shipped rules.yaml', () => {
   });
 
   it('answers 503 and acknowledges nothing while D1 cannot store the event, as on Node, and takes the same payload once it can', async () => {
-    const body = fixture('clients.create').replace(/"object_id":\s*("[^"]*"|\d+)/, '"object_id": 7005');
+    const body = freshFailure(7005);
     await worker.d1('ALTER TABLE events RENAME TO events_away');
     let refused: Response;
     try {
