@@ -101,8 +101,20 @@ describe('switchboard check: warnings', () => {
       `${DIR}/unset-env.yaml:7:9: warning: destinations.desk: no credentials (SLACK_BOT_TOKEN is not set): its messages would be logged, not sent`,
     ]);
     expect(run('every-event.yaml', { env: { ...CREDENTIALS, SMTP_URL: 'mail.example.com' } }).err).toEqual([
-      `${DIR}/every-event.yaml:6:12: warning: destinations.finance: cannot be connected with this environment: Cannot create property 'mailer' on string 'mail.example.com'`,
+      `${DIR}/every-event.yaml:6:12: warning: destinations.finance: cannot be connected with this environment: SMTP_URL is not a valid URL (expected smtp://… or smtps://…)`,
     ]);
+  });
+
+  it('never shows the value of a URL it cannot use, which may hold a password', () => {
+    const typo = run('every-event.yaml', { env: { ...CREDENTIALS, SMTP_URL: 'smpt://mailer:s3cret-pass@127.0.0.1:2525' } });
+    expect(typo.err).toEqual([
+      `${DIR}/every-event.yaml:6:12: warning: destinations.finance: cannot be connected with this environment: SMTP_URL must start with smtp:// or smtps://, not smpt://`,
+    ]);
+    const badPort = run('every-event.yaml', { env: { ...CREDENTIALS, SMTP_URL: 'smtp://mailer:s3cret-pass@127.0.0.1:notaport' } });
+    expect(badPort.err.join('\n')).toContain('SMTP_URL is not a valid URL');
+    const webhook = run('unset-env.yaml', { env: { ...CREDENTIALS, HOOK_URL: 'ftp://u:s3cret-pass@127.0.0.1/', HOOK_TOKEN: 't' } });
+    expect(webhook.err).toEqual([`${DIR}/unset-env.yaml:4:5: warning: destinations.hook: cannot be connected with this environment: its url must start with https:// or http://, not ftp://`]);
+    for (const r of [typo, badPort, webhook]) expect(r.err.join('\n')).not.toContain('s3cret-pass');
   });
 
   it('none once the variables are set', () => {

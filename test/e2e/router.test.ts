@@ -260,7 +260,7 @@ describe('server options', () => {
   it('refuses to start when a destination cannot be set up, naming it and never the value', async () => {
     const failure = await startServer({ SMTP_URL: 'smtp://finance:s3cret-pass@[not-a-host' }).catch((e: Error) => e);
     expect(failure).toBeInstanceOf(Error);
-    expect((failure as Error).message).toContain('switchboard: destination "finance" (email) cannot be set up: Invalid URL; check the environment variables it uses');
+    expect((failure as Error).message).toContain('switchboard: destination "finance" (email) cannot be set up: SMTP_URL is not a valid URL (expected smtp://… or smtps://…); check the environment variables it uses');
     expect((failure as Error).message).not.toContain('s3cret-pass');
   });
 

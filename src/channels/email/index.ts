@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ChannelKind, DetailLine, Sender } from '../channel.ts';
 import { escapeHtml, escapeNone } from '../../template/escape.ts';
 import { networkOutcome, giveUp, sent, smtpOutcome } from '../outcome.ts';
+import { checkUrl } from '../url.ts';
 
 const addresses = z.union([z.string(), z.array(z.string())]);
 
@@ -128,6 +129,7 @@ export function emailChannel(): ChannelKind<EmailSettings, EmailMessage> {
     connect(settings, env) {
       const url = env[settings.smtp_url_env];
       if (!url) return { missing: `${settings.smtp_url_env} is not set` };
+      checkUrl(url, settings.smtp_url_env, ['smtp:', 'smtps:']);
       return smtpSender(settings, url, settings.from ?? env.MAIL_FROM ?? DEFAULT_FROM);
     },
   };

@@ -4,6 +4,7 @@ import type { ChannelKind, DetailLine, Environment, Sender } from '../channel.ts
 import { escapeSlack, escapeSlackJson } from '../../template/escape.ts';
 import { fetchPost, sendHttp, type HttpPost } from '../http-post.ts';
 import { httpOutcome, networkOutcome, retry, sent, slackOutcome } from '../outcome.ts';
+import { checkUrl, HTTP_PROTOCOLS } from '../url.ts';
 import { fitBlocks, fitText40k } from './limits.ts';
 
 export const slackSettings = z
@@ -127,9 +128,13 @@ export function slackChannel(runtime: SlackRuntime = {}): ChannelKind<SlackSetti
     concurrency: () => 1,
     pacing: (s) => (s.pace_ms > 0 ? { key: `slack ${s.channel ?? s.webhook_url}`, intervalMs: s.pace_ms } : undefined),
     connect(settings, env) {
-      if (settings.webhook_url) return webhookSender(settings.webhook_url, runtime.post ?? fetchPost(runtime.fetch));
+      if (settings.webhook_url) {
+        checkUrl(settings.webhook_url, 'its webhook_url', HTTP_PROTOCOLS);
+        return webhookSender(settings.webhook_url, runtime.post ?? fetchPost(runtime.fetch));
+      }
       const token = env[settings.token_env];
       if (!token) return { missing: `${settings.token_env} is not set` };
+      if (env.SLACK_API_URL) checkUrl(env.SLACK_API_URL, 'SLACK_API_URL', HTTP_PROTOCOLS);
       return botSender(settings, token, env, runtime.fetch);
     },
   };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ChannelKind, Sender } from '../channel.ts';
 import { escapeJson } from '../../template/escape.ts';
 import { fetchPost, sendHttp, type HttpPost } from '../http-post.ts';
+import { checkUrl, HTTP_PROTOCOLS } from '../url.ts';
 
 export const webhookSettings = z.strictObject({
   url: z.string().describe('Where to POST; use ${ENV_VAR} for URLs that carry a secret.'),
@@ -60,6 +61,7 @@ export function webhookChannel(runtime: { post?: HttpPost } = {}): ChannelKind<W
     concurrency: (s) => s.concurrency,
     connect(settings) {
       if (!settings.url) return { missing: 'its url is empty' };
+      checkUrl(settings.url, 'its url', HTTP_PROTOCOLS);
       return httpSender(settings, runtime.post ?? fetchPost());
     },
   };
