@@ -54,3 +54,28 @@ it('answers 503 and acknowledges nothing while the database cannot be written, t
     await sink.close();
   }
 });
+
+it('waits while another program holds the write lock for less than SQLite’s wait, also for the first event after a start', { timeout: 60_000 }, async () => {
+  const sink = await startHttpServer(() => ({ status: 204 }));
+  const rulesFile = join(tempDir('switchboard-rules-'), 'rules.yaml');
+  writeFileSync(rulesFile, RULES);
+  let server: ServerProcess | undefined;
+  let blocker: Database.Database | undefined;
+  try {
+    server = await startServer({ DATA_DIR: tempDataDir(), RULES_FILE: rulesFile, SINK_URL: `${sink.url}/sink` });
+    blocker = new Database(join(server.dataDir, 'switchboard.db'), { timeout: 5_000 });
+    blocker.exec('BEGIN IMMEDIATE');
+    let locked = true;
+    const answer = post(server, 1).then(async (r) => ({ status: r.status, body: await r.json(), answeredWhileLocked: locked }));
+    // Held for a second, or until an answer comes back: one that comes back meanwhile did not wait.
+    await Promise.race([answer, new Promise((r) => setTimeout(r, 1_000))]);
+    locked = false;
+    blocker.exec('ROLLBACK');
+    expect(await answer).toMatchObject({ status: 200, body: { ok: true }, answeredWhileLocked: false });
+    await waitFor('the event delivered', () => sink.requests.length === 1);
+  } finally {
+    blocker?.close();
+    await server?.stop();
+    await sink.close();
+  }
+});

@@ -121,6 +121,11 @@ export function sqliteStore(file: string, options: SqliteOptions): SqliteStore {
     return undefined;
   }
 
+  // Every write transaction here begins IMMEDIATE, taking the write lock first. One that reads
+  // first (the first accept loads the idempotency window) and then writes must upgrade its read
+  // lock, and SQLite answers that at once with "database is locked" while another program holds
+  // the write lock, without waiting busy_timeout: the first event after a start was refused when
+  // a backup held the lock for a moment.
   const acceptTx = db.transaction((events: readonly NewEvent[], windowMs: number): AcceptOutcome[] =>
     events.map((e) => {
       const duplicateOf = windowMs > 0 ? findDuplicate(e, e.receivedAt - windowMs) : undefined;
@@ -136,7 +141,7 @@ export function sqliteStore(file: string, options: SqliteOptions): SqliteStore {
     ...outboxMethods(sqliteRunner(db, locked), options),
     synchronous: SYNCHRONOUS[db.pragma('synchronous', { simple: true }) as number] ?? 'OFF',
     async accept(events, windowMs) {
-      return locked(() => acceptTx(events, windowMs));
+      return locked(() => acceptTx.immediate(events, windowMs));
     },
     async close() {
       clearInterval(checkpointing);
@@ -173,7 +178,7 @@ function sqliteRunner(db: Database.Database, locked: <T>(fn: () => T) => T): Sql
       return (st.readonly ? st.all(...params) : locked(() => st.all(...params))) as T[];
     },
     async batch(statements) {
-      return locked(() => batch(statements));
+      return locked(() => batch.immediate(statements));
     },
   };
 }
