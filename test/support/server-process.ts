@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 const START = (() => {
   const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const run = /((?:\w+=\S+ )*)node ((?:--\S+ )*)dist\/switchboard\.mjs/.exec(start);
+  const run = /((?:\w+=\S+ )*)(?:exec )?node ((?:--\S+ )*)dist\/switchboard\.mjs/.exec(start);
   if (!run) throw new Error(`package.json's start script no longer runs dist/switchboard.mjs: ${start}`);
   const env = Object.fromEntries(run[1]!.split(' ').filter(Boolean).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
   return { env, flags: run[2]!.split(' ').filter(Boolean) };
