@@ -27,6 +27,24 @@ function isObject(v: unknown): v is Record<string, unknown> {
 const ISO_DT = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /**
+ * VCS's payloads are three or four levels deep. Far deeper ones (a hundred thousand levels fit in a
+ * megabyte) would overflow the stack of whatever walks them next, comparing repeats or rendering.
+ */
+const MAX_DEPTH = 64;
+
+/** Whether objects and arrays nest below `max` levels; walked without recursion, for that reason. */
+function deeperThan(root: object, max: number): boolean {
+  const stack: Array<{ value: object; depth: number }> = [{ value: root, depth: 1 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    if (item.depth > max) return true;
+    for (const child of Object.values(item.value)) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: item.depth + 1 });
+    }
+  }
+  return false;
+}
+
+/**
  * Parses and validates a raw request body as a VCS envelope.
  * The returned `eventId` is the canonical id used for routing (old spellings mapped to new ones).
  */
@@ -56,6 +74,7 @@ export function parseEnvelope(body: string): ParseResult {
   }
   if (data === undefined) return { ok: false, error: 'missing field "data"' };
   if (!isObject(data)) return { ok: false, error: `"data" must be an object, got ${typeName(data)}` };
+  if (deeperThan(data, MAX_DEPTH)) return { ok: false, error: `"data" is nested more than ${MAX_DEPTH} levels deep` };
   return {
     ok: true,
     value: { event: { dt, events_id: id, object_id: objectId }, data },
