@@ -22,8 +22,8 @@ const USAGE = `usage: switchboard <command> [options]
                              [--rules rules.yaml]   [--json]
   samples [events_id]        the 22 event ids, or the built-in sample payload of one
   events [--status S] [--since 6h] [--limit N] [--json]
-                             received events, newest first; S is delivered, pending, failed,
-                             dead, unrouted or duplicate
+                             received events, newest first; S is received, delivered,
+                             pending, failed, dead, unrouted, duplicate, held or suppressed
   explain <id> [--json]      why an event was or was not sent: rules, messages, every attempt
   replay <id> | --dead       send an event's failed or dead deliveries again, or every dead one
   purge --dead               forget dead deliveries

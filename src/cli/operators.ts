@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { openStore } from '../node/open-store.ts';
 import { readSettings } from '../node/settings.ts';
 import { parseSince } from '../queue/since.ts';
-import type { EventStatus, Explanation, Store } from '../queue/store.ts';
+import { EVENT_STATUSES, type EventStatus, type Explanation, type Store } from '../queue/store.ts';
 
 type Out = (line: string) => void;
-const STATUSES = ['delivered', 'pending', 'failed', 'dead', 'unrouted', 'duplicate', 'held', 'suppressed'];
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 /** Opens the outbox the server uses (DATA_DIR), runs `fn`, closes it. */
@@ -32,8 +31,8 @@ async function withStore(err: Out, fn: (store: Store) => Promise<number>): Promi
 /** `switchboard events [--status s] [--since 6h] [--limit n] [--json]` */
 export function listEvents(opts: { status?: string; since?: string; limit?: string; json?: boolean }, out: Out = console.log, err: Out = console.error): Promise<number> {
   // `!== undefined`, not truthiness: an empty `--status=` or `--since=` is a mistake, not "no filter".
-  if (opts.status !== undefined && !STATUSES.includes(opts.status)) {
-    err(`--status must be one of: ${STATUSES.join(', ')}`);
+  if (opts.status !== undefined && !EVENT_STATUSES.includes(opts.status as EventStatus)) {
+    err(`--status must be one of: ${EVENT_STATUSES.join(', ')}`);
     return Promise.resolve(2);
   }
   const since = opts.since !== undefined ? parseSince(opts.since) : undefined;

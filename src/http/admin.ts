@@ -1,11 +1,9 @@
 import { Hono } from 'hono';
 import type { Planner } from '../deliver/plan.ts';
 import { parseEnvelope } from '../events/envelope.ts';
-import type { EventStatus, Store } from '../queue/store.ts';
+import { EVENT_STATUSES, type EventStatus, type Store } from '../queue/store.ts';
 import { parseSince } from '../queue/since.ts';
 import { secretsEqual } from './auth.ts';
-
-const STATUSES: readonly EventStatus[] = ['delivered', 'pending', 'failed', 'dead', 'unrouted', 'duplicate', 'held', 'suppressed'];
 
 export interface AdminOptions {
   store: Store;
@@ -28,8 +26,8 @@ export function adminApi({ store, token, replayed, planner }: AdminOptions): Hon
 
   api.get('/events', async (c) => {
     const status = c.req.query('status');
-    if (status !== undefined && !STATUSES.includes(status as EventStatus)) {
-      return c.json({ ok: false, error: `status must be one of: ${STATUSES.join(', ')}` }, 400);
+    if (status !== undefined && !EVENT_STATUSES.includes(status as EventStatus)) {
+      return c.json({ ok: false, error: `status must be one of: ${EVENT_STATUSES.join(', ')}` }, 400);
     }
     const sinceText = c.req.query('since');
     const since = sinceText === undefined ? undefined : parseSince(sinceText);

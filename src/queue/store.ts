@@ -200,8 +200,9 @@ export interface AttemptRecord {
   readonly ref?: string;
 }
 
-/** How an event stands, derived from its deliveries. */
-export type EventStatus = 'received' | 'delivered' | 'pending' | 'failed' | 'dead' | 'unrouted' | 'duplicate' | 'held' | 'suppressed';
+/** How an event stands, derived from its deliveries; `events --status` and `/api/events?status=` take each. */
+export const EVENT_STATUSES = ['received', 'delivered', 'pending', 'failed', 'dead', 'unrouted', 'duplicate', 'held', 'suppressed'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export interface EventSummary {
   readonly id: string;

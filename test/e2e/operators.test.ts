@@ -185,7 +185,7 @@ describe('a running server with the admin API', () => {
     expect((await apiJson<{ events: EventSummary[] }>('/events?limit=2')).events).toHaveLength(2);
 
     for (const [query, error] of [
-      ['status=bogus', 'status must be one of: delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
+      ['status=bogus', 'status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
       ['since=yesterday', 'since: expected a duration such as 30m, 6h or 2d, or an ISO date-time; got "yesterday"'],
       ['limit=1.5', 'limit must be a whole number of at least 1, got "1.5"'],
       ['limit=0', 'limit must be a whole number of at least 1, got "0"'],
@@ -296,6 +296,8 @@ describe('a running server with the admin API', () => {
       const onlyDead = await cli('events', '--status', 'dead');
       expect(onlyDead.code).toBe(0);
       expect(onlyDead.stdout.trim().split('\n')).toEqual([expect.stringContaining(dead)]);
+      // Every event here was routed at once.
+      expect(await cli('events', '--status', 'received')).toMatchObject({ code: 0, stdout: 'no events\n' });
 
       const json = await cli('events', '--json', '--since', '10m');
       expect(json.code).toBe(0);
@@ -342,8 +344,8 @@ describe('a running server with the admin API', () => {
 
     it('says what is wrong with bad arguments (exit 2) and unknown ids (exit 1)', async () => {
       const usage: Array<[string[], string]> = [
-        [['events', '--status', 'bogus'], '--status must be one of: delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
-        [['events', '--status='], '--status must be one of: delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
+        [['events', '--status', 'bogus'], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
+        [['events', '--status='], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
         [['events', '--since', 'yesterday'], 'since: expected a duration such as 30m, 6h or 2d, or an ISO date-time; got "yesterday"'],
         [['events', '--limit', '1.5'], '--limit must be a whole number of at least 1, got "1.5"'],
         [['replay'], 'usage: switchboard replay <event id> | --dead'],

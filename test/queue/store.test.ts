@@ -38,6 +38,10 @@ describe.each(DRIVERS)('the store on %s', (_name, open) => {
     ]);
     expect((await store.due('a', Date.now(), 10, new Set())).map((d) => d.eventId)).toEqual([routed.id]);
     expect((await store.pendingDestinations()).sort()).toEqual(['a', 'b']);
+    // Stored, not routed yet: what a crash between the 200 and routing leaves.
+    const received = newEvent();
+    await store.accept([received], HOUR);
+    expect((await store.events({ status: 'received' })).map((e) => e.id)).toEqual([received.id]);
   });
 
   it('recognises the same payload within the window, whatever the key order, and nothing else', async () => {
