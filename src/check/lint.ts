@@ -93,6 +93,7 @@ class Linter {
       this.badNames.has(`${rule.index} ${type}`) && /^(Missing helper|The partial .* could not be found)/.test(error);
     const { problems, messages } = renderSamples(this.input.config, renderer, (r) => this.samplesOf(r), reported);
     for (const p of problems) this.add(p.severity, this.at.error(p.path, p.message(listed(p.samples))));
+    this.keyPaths();
     this.unreachable();
     this.duplicateNames();
     this.environment();
@@ -118,6 +119,40 @@ class Linter {
       const message = `unknown variable "${v.name}"${suggest(r.suggestion?.join('.'))}: ${notIn(samples)}`;
       this.add('error', this.at.error(['rules', rule.index, 'when', ...v.path], message));
     }
+  }
+
+  /**
+   * Paths that make group, throttle and incident keys. One that no event has gives every event the
+   * same key: a misspelt incident key would file every client's balance under one incident.
+   */
+  private keyPaths(): void {
+    for (const rule of this.input.config.rules) {
+      const samples = this.samplesOf(rule);
+      if (rule.group) this.keys(rule.group.by, ['rules', rule.index, 'group_by'], samples, 'this rule takes', 'group');
+      if (rule.throttle) this.keys(rule.throttle.key, ['rules', rule.index, 'throttle', 'key'], samples, 'this rule takes', 'throttle count');
+    }
+    for (const incident of this.input.config.incidents.values()) {
+      const samples = [...incident.opens, ...incident.closes].flatMap((id) => this.samples.get(id) ?? []);
+      this.keys(incident.key, ['incidents', incident.name, 'key'], samples, 'open or close it', 'incident');
+    }
+  }
+
+  private keys(paths: readonly string[], at: Path, samples: readonly Sample[], taker: string, shared: string): void {
+    const shapes = samples.map(shapeOf);
+    const listed = Array.isArray(this.rawAt(at));
+    paths.forEach((p, i) => {
+      const r = resolvePath(shapes, p.split('.'));
+      if (r.kind !== 'missing') return;
+      const effect = paths.length === 1 ? `every event would share one ${shared}` : 'it would tell no events apart';
+      const message = `unknown path "${p}"${suggest(r.suggestion?.join('.'))}: ${notIn(samples, taker)}, so ${effect}`;
+      this.add('error', this.at.error(listed ? [...at, i] : at, message));
+    });
+  }
+
+  private rawAt(path: Path): unknown {
+    let raw: unknown = this.raw;
+    for (const key of path) raw = (raw as Record<string | number, unknown> | undefined)?.[key];
+    return raw;
   }
 
   /** Each of the rule's own template parts (and digest parts), checked against every context it is rendered with. */
@@ -160,8 +195,7 @@ class Linter {
 
   /** A template's source as written in the rules file: inline, or the file it names. */
   private templateRef(path: Path): TemplateRef {
-    let raw: unknown = this.raw;
-    for (const key of path) raw = (raw as Record<string | number, unknown> | undefined)?.[key];
+    const raw = this.rawAt(path);
     if (typeof raw === 'string') return { text: raw };
     const file = (raw as { file?: unknown } | undefined)?.file;
     if (typeof file !== 'string') return undefined;
@@ -239,11 +273,11 @@ function digestShape(samples: readonly Sample[]): Record<string, unknown> {
 const suggest = (s: string | undefined) => (s !== undefined ? ` (did you mean "${s}"?)` : '');
 
 /** "not in the sample of clients.create", or of the events a rule takes. */
-function notIn(samples: readonly Sample[]): string {
+function notIn(samples: readonly Sample[], taker = 'this rule takes'): string {
   const labels = [...new Set(samples.map((s) => s.label))];
   if (labels.length === 1) return `not in the sample of ${labels[0]}`;
   if (labels.length <= 3) return `not in the samples of ${labels.slice(0, -1).join(', ')} or ${labels[labels.length - 1]}`;
-  return `in none of the samples of the ${labels.length} events this rule takes`;
+  return `in none of the samples of the ${labels.length} events ${taker}`;
 }
 
 /** "clients.create", "clients.create and importd.process_failed", "clients.create and 3 more". */

@@ -43,6 +43,14 @@ describe('switchboard check: templates against a sample of each event their rule
     ]);
   });
 
+  it('misspelt paths in group, throttle and incident keys', () => {
+    expect(findings('unknown-key-path.yaml')).toEqual([
+      `${DIR}/unknown-key-path.yaml:5:81: incidents.balance.key: unknown path "event.objectid" (did you mean "event.object_id"?): not in the samples of clients.balance_zero or clients.balance_notzero, so every event would share one incident`,
+      `${DIR}/unknown-key-path.yaml:7:94: rules[0].group_by[0]: unknown path "data.credentials.logn" (did you mean "data.credentials.login"?): not in the sample of email_rates_manager.no_attachments, so every event would share one group`,
+      `${DIR}/unknown-key-path.yaml:8:91: rules[1].throttle.key[1]: unknown path "data.nmae" (did you mean "data.name"?): not in the sample of clients.update, so it would tell no events apart`,
+    ]);
+  });
+
   it('a field the event never has, with nothing close to suggest; enrichment (client) is not checked', () => {
     expect(findings('event-without-field.yaml')).toEqual([
       `${DIR}/event-without-field.yaml:10:43: rules[0].template.email.subject: unknown variable "data.name": not in the sample of clients.balance_zero`,
