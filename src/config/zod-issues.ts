@@ -44,6 +44,10 @@ function issueErrors(issue: z.core.$ZodIssue, schema: z.ZodType, prefix: Path, a
     case 'too_small':
       if (issue.minimum === 1 && issue.origin === 'array') return [at.error(path, 'expected at least one item, got an empty list')];
       if (issue.minimum === 1 && issue.origin === 'string') return [at.error(path, 'expected a non-empty string')];
+      if (issue.origin === 'number') return [at.error(path, `expected a number of at least ${String(issue.minimum)}, got ${shown(input)}`)];
+      return [at.error(path, issue.message)];
+    case 'too_big':
+      if (issue.origin === 'number') return [at.error(path, `expected a number of at most ${String(issue.maximum)}, got ${shown(input)}`)];
       return [at.error(path, issue.message)];
     case 'invalid_value': {
       const values = issue.values.map(String);

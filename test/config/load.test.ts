@@ -174,12 +174,14 @@ describe('loadConfig: one mistake per file, with its exact position and message'
       `${DIR}/wrong-types.yaml:6:8: destinations.finance.to: expected a string or a list, got nothing`,
       // Too far from any allowed value for a guess: "PUT" is another method, not a typo of "GET".
       `${DIR}/wrong-types.yaml:10:13: destinations.hook.method: unknown value "GET"; expected one of: POST, PUT, PATCH`,
-      `${DIR}/wrong-types.yaml:13:13: rules[0].events: expected at least one item, got an empty list`,
-      `${DIR}/wrong-types.yaml:15:15: rules[0].continue: expected true/false, got "yes"`,
-      `${DIR}/wrong-types.yaml:18:11: rules[1].when: expected true/false or a mapping, got "data.balance > 0"`,
+      `${DIR}/wrong-types.yaml:11:18: destinations.hook.concurrency: expected a number of at most 256, got 300`,
+      `${DIR}/wrong-types.yaml:14:13: rules[0].events: expected at least one item, got an empty list`,
+      `${DIR}/wrong-types.yaml:16:15: rules[0].continue: expected true/false, got "yes"`,
+      `${DIR}/wrong-types.yaml:19:11: rules[1].when: expected true/false or a mapping, got "data.balance > 0"`,
       // A mapping is the `{ file: ... }` form of a template source, so its own mistakes are the ones to report.
-      `${DIR}/wrong-types.yaml:22:15: rules[1].template.webhook.body.file: missing required key "file"`,
-      `${DIR}/wrong-types.yaml:22:17: rules[1].template.webhook.body.fil: unknown key "fil" (did you mean "file"?); expected one of: file`,
+      `${DIR}/wrong-types.yaml:23:15: rules[1].template.webhook.body.file: missing required key "file"`,
+      `${DIR}/wrong-types.yaml:23:17: rules[1].template.webhook.body.fil: unknown key "fil" (did you mean "file"?); expected one of: file`,
+      `${DIR}/wrong-types.yaml:27:22: rules[2].throttle.max: expected a number of at least 1, got 0`,
     ]);
   });
 });
