@@ -36,13 +36,14 @@ export const TARGETS: Readonly<Record<EnrichTarget, TargetSpec>> = {
   client: {
     label: 'client',
     method: 'clients.get',
-    carriedBy: 'clients.* events',
+    carriedBy: 'clients.* events but clients.accounts.delete',
     locate(eventId, { event, data }) {
       if (eventId.startsWith('clients.') && !CLIENT_CHILD.test(eventId)) return { id: event.object_id, own: true };
       if (present(data.clients_id)) return { id: data.clients_id, own: false };
       return undefined;
     },
-    appliesTo: (eventId) => eventId.startsWith('clients.') || !isKnown(eventId),
+    // A deleted account's event carries nothing but its own id (README, Events).
+    appliesTo: (eventId) => (eventId.startsWith('clients.') && eventId !== 'clients.accounts.delete') || !isKnown(eventId),
   },
   rate_table: {
     label: 'rate table',

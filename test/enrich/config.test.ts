@@ -66,10 +66,13 @@ destinations:
 rules:
   - { name: a, events: "importd.*", enrich: [client], to: desk }
   - { name: b, events: [clients.balance_zero, clients.update], enrich: rate_table, to: desk }
+  - { name: c, events: clients.accounts.delete, enrich: [client], to: desk }
+  - { name: d, events: "clients.accounts.*", enrich: [client], to: desk }
 `),
     ).toEqual([
-      "rules.yaml:5:46: rules[0].enrich[0]: none of this rule's events names a client; client enrichment is for clients.* events",
+      "rules.yaml:5:46: rules[0].enrich[0]: none of this rule's events names a client; client enrichment is for clients.* events but clients.accounts.delete",
       "rules.yaml:6:72: rules[1].enrich: none of this rule's events names a rate table; rate_table enrichment is for importd.* and email_rates_manager.import",
+      "rules.yaml:7:58: rules[2].enrich[0]: none of this rule's events names a client; client enrichment is for clients.* events but clients.accounts.delete",
     ]);
   });
 
