@@ -74,6 +74,12 @@ async function route(cx: WorkerContext, eventId: string, place: Place): Promise<
       throw e;
     }
     await dispatch(cx, routed);
+    // A quiet group without group_wait is due as soon as it is routed. The queued release comes a
+    // second or two later, by which time the group's next event may have joined it and its first
+    // message would go as a digest; released here, the first goes alone and at once, as on Node.
+    if (routed.releaseAt.some((at) => at <= Date.now())) {
+      await release(cx).catch((e: unknown) => cx.log.error('held messages could not be released at once; the queued release tries again', { error: (e as Error).message }));
+    }
   } finally {
     place.done();
   }

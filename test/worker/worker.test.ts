@@ -239,6 +239,20 @@ describe('the Worker, telling people once (D1)', () => {
     expect(slack.posts.filter((p) => p.channel === '#rate-desk')).toHaveLength(2);
   }, 60_000);
 
+  it('sends a quiet group\'s first message alone, though the next comes as soon as the first is routed', async () => {
+    // A mailbox and subjects of its own, and after the burst's test, which counts every post to the channel.
+    const quiet = (n: number) => ({
+      event: { dt: DT, events_id: 'email_rates_manager.no_attachments', object_id: 6100 + n },
+      data: { credentials: { login: 'quiet@carrier.example', host: 'imap.example.net' }, message: { from: 'Vendor <v@vendor.example>', subject: `calm ${n}` } },
+    });
+    const first = await post(quiet(1));
+    await waitForAsync(`event ${first} routed`, async () => (await status(first)) !== 'received', 30_000);
+    await post(quiet(2));
+    const told = await waitFor('the first message', () => slack.posts.find((p) => p.text.includes('calm ')), 30_000);
+    expect(told.text).toContain('calm 1');
+    expect(told.text).not.toContain('calm 2');
+  }, 60_000);
+
   it('sends the recovery as a reply to the zero message, in e-mail and in Slack', async () => {
     await post({ event: { dt: DT, events_id: 'clients.balance_zero', object_id: 78 }, data: {} });
     await waitFor('the zero e-mail', () => smtp.received.find((m) => m.mail.text?.includes('Client: #78')), 30_000);
