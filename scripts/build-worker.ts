@@ -29,7 +29,7 @@ const recording = (source: string) => {
   if (!specs.has(source)) specs.set(source, precompileTemplate(source));
   return compileTemplate(source);
 };
-const { result: loaded, source } = readRulesFile(rulesFile, process.env, { compile: recording, onRead: (name, text) => (files[name] = text) });
+const { result: loaded, source, version } = readRulesFile(rulesFile, process.env, { compile: recording, onRead: (name, text) => (files[name] = text) });
 if (!loaded.ok) process.exit(1);
 
 // Every default message the Worker may render: each channel, each known event (extra_events too),
@@ -50,6 +50,8 @@ import { createWorker } from '../src/worker/worker.ts';
 
 export default createWorker({
   file: ${JSON.stringify(rulesFile)},
+  version: ${JSON.stringify(version)},
+  builtAt: ${JSON.stringify(new Date().toISOString())},
   source: ${JSON.stringify(source)},
   files: ${JSON.stringify(files)},
   specs: {

@@ -10,6 +10,9 @@ import type { TemplateCompiler, TemplateSpec } from '../template/engine.ts';
 export interface RulesBundle {
   /** The rules file's name, for error messages. */
   readonly file: string;
+  /** What `switchboard check` prints as the version of the same files, and when the build read them: for /healthz. */
+  readonly version: string;
+  readonly builtAt: string;
   readonly source: string;
   /** Template files by the name rules.yaml gives them. */
   readonly files: Readonly<Record<string, string>>;

@@ -10,7 +10,7 @@ import { QueueIntake } from './intake.ts';
 import { sweep } from './sweep.ts';
 
 /** The HTTP interface, the same as on Node, over D1 and the delivery queue. */
-function createWorkerApp(cx: WorkerContext): Hono {
+function createWorkerApp(cx: WorkerContext, bundle: RulesBundle): Hono {
   const { env, store, log } = cx;
   const adminToken = typeof env.SWITCHBOARD_ADMIN_TOKEN === 'string' && env.SWITCHBOARD_ADMIN_TOKEN ? env.SWITCHBOARD_ADMIN_TOKEN : undefined;
   const token = typeof env.SWITCHBOARD_TOKEN === 'string' && env.SWITCHBOARD_TOKEN ? env.SWITCHBOARD_TOKEN : undefined;
@@ -32,7 +32,8 @@ function createWorkerApp(cx: WorkerContext): Hono {
           }),
         }
       : {}),
-    health: () => ({ runtime: 'workers', rules: cx.config.rules.length }),
+    // The rules are built in: no reload, so no reload_error; built_at where Node has loaded_at.
+    health: () => ({ runtime: 'workers', rules: cx.config.rules.length, config: { file: bundle.file, version: bundle.version, built_at: bundle.builtAt } }),
   });
 }
 
@@ -54,7 +55,7 @@ export function createWorker(bundle: RulesBundle): SwitchboardWorker {
   const context = (env: WorkerEnv) => {
     if (!cached) {
       const cx = createContext(bundle, env);
-      cached = { cx, ...('errors' in cx ? {} : { app: createWorkerApp(cx) }) };
+      cached = { cx, ...('errors' in cx ? {} : { app: createWorkerApp(cx, bundle) }) };
       if ('errors' in cx) for (const e of cx.errors) console.error(`switchboard: ${e}`);
     }
     return cached;

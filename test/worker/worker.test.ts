@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoreApi, type CoreApiStandIn } from '../support/coreapi.ts';
 import { ALL, FINANCE, fixture, payloadOf, PROVISIONING, RATE_FAILURES } from '../support/shipped-events.ts';
 import { startHttpServer } from '../support/http-server.ts';
-import { startServer, type ServerProcess } from '../support/server-process.ts';
+import { runCli, startServer, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi, type SlackAnswer } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
@@ -85,7 +85,14 @@ describe('the Worker with the shipped rules.yaml', () => {
     }, timeoutMs);
 
   it('answers /healthz, and refuses a wrong token, malformed JSON and an oversized body as on Node', async () => {
-    expect(await (await fetch(`${worker.url}/healthz`)).json()).toEqual({ ok: true, runtime: 'workers', rules: 5 });
+    // The version is what `switchboard check` says of the same files.
+    const { version } = JSON.parse((await runCli(['check', '--json', 'rules.yaml'])).stdout) as { version: string };
+    expect(await (await fetch(`${worker.url}/healthz`)).json()).toEqual({
+      ok: true,
+      runtime: 'workers',
+      rules: 5,
+      config: { file: 'rules.yaml', version, built_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    });
     const noToken = await post(fixture('clients.create'), '/hooks/vcs');
     expect([noToken.status, await noToken.json()]).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
     const bad = await post('{"event": ', `/hooks/vcs/${TOKEN}`);
