@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     ({ values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } }));
   } catch (e) {
-    return usage((e as Error).message);
+    return usage(argumentError(e as Error & { code?: string }, command, Object.keys(options)));
   }
   if (values.help) {
     console.log(USAGE);
@@ -127,3 +127,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = EXIT.problems;
   },
 );
+
+/** parseArgs' own message for an unknown option suggests `--` and leaves a quote open; this names what the command takes. */
+function argumentError(e: Error & { code?: string }, command: string, options: readonly string[]): string {
+  const option = /^Unknown option '([^']+)'/.exec(e.message)?.[1];
+  if (e.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || option === undefined) return e.message;
+  const takes = options.length > 0 ? `; it takes ${options.map((o) => `--${o}`).join(', ')}` : '';
+  return `${command} has no option ${option}${takes}`;
+}

@@ -4,7 +4,7 @@ import { parseEnvelope, type VcsEvent } from '../events/envelope.ts';
 import { newEventId } from '../events/id.ts';
 import type { Logger } from '../log.ts';
 import type { Hono as HonoApp } from 'hono';
-import { allowed, presentedToken, secretsEqual, type Cidr } from './auth.ts';
+import { allowed, presentedTokens, secretsEqual, type Cidr } from './auth.ts';
 
 /** An event that passed every check and is about to be acknowledged. */
 export interface ReceivedEvent {
@@ -55,7 +55,8 @@ const problem = (c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 500 | 5
 /** The HTTP interface, the same on every runtime. */
 export function createApp(options: AppOptions): Hono {
   const { intake, log } = options;
-  const app = new Hono();
+  // Not strict: a handler URL typed into VCS with a trailing slash (/hooks/vcs/?token=...) works.
+  const app = new Hono({ strict: false });
   if (intake) hookRoutes(app, intake, options);
   if (options.forward) {
     const forward = options.forward;
@@ -90,8 +91,9 @@ function hookRoutes(app: Hono, intake: Intake, options: AppOptions): void {
       return problem(c, 403, 'this client address is not allowed');
     }
     if (token) {
-      const presented = presentedToken(new URL(c.req.url), HOOK_PATH, c.req.header('authorization'));
-      if (presented === undefined || !(await secretsEqual(presented, token))) {
+      const presented = presentedTokens(new URL(c.req.url), HOOK_PATH, c.req.header('authorization'));
+      const right = await Promise.all(presented.map((p) => secretsEqual(p, token)));
+      if (right.length === 0 || right.includes(false)) {
         log.warn('rejected hook request with a missing or wrong token', { ip });
         return problem(c, 401, 'missing or wrong token');
       }

@@ -18,16 +18,21 @@ export async function secretsEqual(presented: string, expected: string): Promise
   return diff === 0;
 }
 
-/** The token a request carries: `?token=`, the path segment after the hook path, or a Bearer header. */
-export function presentedToken(url: URL, hookPath: string, authorization: string | undefined): string | undefined {
+/**
+ * The tokens a request carries: `?token=`, the path segment after the hook path (a trailing slash
+ * allowed), a Bearer header. A request passes only when it carries one and every one is right.
+ */
+export function presentedTokens(url: URL, hookPath: string, authorization: string | undefined): string[] {
+  const tokens: string[] = [];
   const query = url.searchParams.get('token');
-  if (query) return query;
+  if (query) tokens.push(query);
   if (url.pathname.startsWith(`${hookPath}/`)) {
-    const segment = url.pathname.slice(hookPath.length + 1);
-    if (segment && !segment.includes('/')) return decodeURIComponent(segment);
+    const segment = url.pathname.slice(hookPath.length + 1).replace(/\/$/, '');
+    if (segment) tokens.push(segment.includes('/') ? segment : decodeURIComponent(segment));
   }
-  const bearer = authorization?.match(/^Bearer\s+(.+)$/i);
-  return bearer?.[1]?.trim();
+  const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  if (bearer) tokens.push(bearer);
+  return tokens;
 }
 
 export type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];

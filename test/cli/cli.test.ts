@@ -30,10 +30,13 @@ describe('switchboard check', () => {
 
 describe('usage errors exit 2', () => {
   it('an unknown option, an unknown command, a missing argument', async () => {
-    const runs = await Promise.all([['check', '--bogus'], ['frobnicate'], ['test'], ['samples', 'clients.balance'], ['test', 'no-such-payload.json'], ['test', 'rules.test.yaml']].map((a) => runCli(a)));
-    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    const runs = await Promise.all(
+      [['check', '--bogus'], ['events', '--rules', 'rules.yaml'], ['frobnicate'], ['test'], ['samples', 'clients.balance'], ['test', 'no-such-payload.json'], ['test', 'rules.test.yaml']].map((a) => runCli(a)),
+    );
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2, 2]);
     expect(runs.map((r) => r.stderr.split('\n')[0])).toEqual([
-      "switchboard: Unknown option '--bogus'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--bogus\"",
+      'switchboard: check has no option --bogus; it takes --rules, --json, --strict, --samples',
+      'switchboard: events has no option --rules; it takes --status, --since, --limit, --json',
       'switchboard: unknown command "frobnicate"',
       'switchboard: test needs a payload file, a folder of them or an event id',
       'unknown event id "clients.balance"; `switchboard samples` lists them',

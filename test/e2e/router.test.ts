@@ -170,12 +170,17 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
   it('takes the token as a query parameter, a path segment or a Bearer header, and nothing else', async () => {
     const body = fixture('clients.create');
     expect((await post(body, `/hooks/vcs/${TOKEN}`)).status).toBe(200);
+    expect((await post(body, `/hooks/vcs/?token=${TOKEN}`)).status).toBe(200);
+    expect((await post(body, `/hooks/vcs/${TOKEN}/`)).status).toBe(200);
     expect((await post(body, '/hooks/vcs', { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
     for (const [path, headers] of [
       ['/hooks/vcs', {}],
       ['/hooks/vcs?token=wrong', {}],
       ['/hooks/vcs/wrong', {}],
       ['/hooks/vcs', { authorization: 'Bearer wrong' }],
+      // The right one beside a wrong one: whoever sent it does not know the token for sure.
+      [`/hooks/vcs/wrong?token=${TOKEN}`, {}],
+      [`/hooks/vcs?token=${TOKEN}`, { authorization: 'Bearer wrong' }],
     ] as const) {
       const res = await post(body, path, headers);
       expect(res.status, path).toBe(401);
