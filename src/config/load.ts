@@ -177,8 +177,8 @@ class Loader {
     }
     const by = [source.group_by].flat();
     by.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.group_by) ? [...path, 'group_by', i] : [...path, 'group_by']));
-    const waitMs = this.duration(source.group_wait ?? 0, [...path, 'group_wait']);
-    const intervalMs = this.duration(source.group_interval ?? '5m', [...path, 'group_interval']);
+    const waitMs = this.duration(source.group_wait ?? 0, [...path, 'group_wait']) ?? 0;
+    const intervalMs = this.duration(source.group_interval ?? '5m', [...path, 'group_interval']) ?? 0;
     if (source.throttle !== undefined) {
       this.fail([...path, 'throttle'], 'a rule that groups already sends at most one message per group and group_interval: use group_by or throttle, not both', true);
     }
@@ -191,8 +191,9 @@ class Loader {
     const key = [source.throttle.key].flat();
     key.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.throttle!.key) ? [...path, 'throttle', 'key', i] : [...path, 'throttle', 'key']));
     const perMs = this.duration(source.throttle.per, [...path, 'throttle', 'per']);
+    // A period that is not a duration was reported as such; only a real 0 is too short.
     if (perMs === 0) this.fail([...path, 'throttle', 'per'], 'a throttle\'s period must be longer than 0');
-    return { key, max: source.throttle.max, perMs };
+    return { key, max: source.throttle.max, perMs: perMs ?? 0 };
   }
 
   /** The rule's incident: one defined under `incidents:`, which some of the rule's events open or close. */
@@ -230,7 +231,7 @@ class Loader {
       key.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.key) ? [...path, 'key', i] : [...path, 'key']));
       const both = opens.filter((e) => closes.includes(e));
       if (both.length > 0) this.fail([...path, 'closes'], `${both.join(', ')} cannot both open and close the incident`);
-      out.set(name, { name, opens, closes, key, flapMs: this.duration(source.flap, [...path, 'flap']) });
+      out.set(name, { name, opens, closes, key, flapMs: this.duration(source.flap, [...path, 'flap']) ?? 0 });
     }
     return out;
   }
@@ -266,10 +267,11 @@ class Loader {
     return undefined;
   }
 
-  private duration(value: string | number, path: Path): number {
+  /** Milliseconds; undefined, reported, when the value is not a duration. */
+  private duration(value: string | number, path: Path): number | undefined {
     const ms = parseDuration(value);
     if (ms === undefined) this.fail(path, `expected a duration such as 30s, 5m, 1h or 1h30m, got ${JSON.stringify(value)}`);
-    return ms ?? 0;
+    return ms;
   }
 
   /** A path into a message's context: event, data, client or rate_table, then keys. */

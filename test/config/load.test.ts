@@ -168,6 +168,17 @@ describe('loadConfig: one mistake per file, with its exact position and message'
     ]);
   });
 
+  it('a duration that is not one: said once, with nothing made of it', () => {
+    expect(errorsOf('bad-durations.yaml')).toEqual([
+      `${DIR}/bad-durations.yaml:4:82: incidents.balance.flap: expected a duration such as 30s, 5m, 1h or 1h30m, got "10min"`,
+      `${DIR}/bad-durations.yaml:10:52: rules[0].throttle.per: expected a duration such as 30s, 5m, 1h or 1h30m, got "1hr"`,
+      `${DIR}/bad-durations.yaml:15:17: rules[1].group_wait: expected a duration such as 30s, 5m, 1h or 1h30m, got "5 mins"`,
+      `${DIR}/bad-durations.yaml:16:21: rules[1].group_interval: expected a duration such as 30s, 5m, 1h or 1h30m, got "1hr"`,
+      // 0s is a duration, but no period for a throttle.
+      `${DIR}/bad-durations.yaml:20:44: rules[2].throttle.per: a throttle's period must be longer than 0`,
+    ]);
+  });
+
   it('values of the wrong type: what was expected and what was found, never "Invalid input"', () => {
     expect(errorsOf('wrong-types.yaml')).toEqual([
       `${DIR}/wrong-types.yaml:2:11: partials.footer: expected a string or a mapping, got 5`,
