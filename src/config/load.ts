@@ -118,7 +118,7 @@ class Loader {
       const { type: _type, enrich, window: windowSource, ...rest } = head;
       const settings = this.check(kind.settings, substituteEnv(rest, this.options.env, this.unsetEnv), path);
       const targets = enrich === undefined ? [] : [enrich].flat();
-      const window = this.window(windowSource, [...path, 'window'], `of destination ${name}`);
+      const window = this.window(windowSource, [...path, 'window'], `of destination ${name}`, false);
       if (window === 'always') this.fail([...path, 'window'], 'a destination without a window sends at any time: leave `window` out; `always` is for a rule to ignore its destinations\' windows');
       if (settings !== undefined) {
         out.set(name, { name, type: head.type, kind, settings, ...(targets.length ? { enrich: targets } : {}), ...(window && window !== 'always' ? { window } : {}) });
@@ -148,7 +148,7 @@ class Loader {
     const enrich = this.enrich(source, path, events, to, destinations);
     const group = this.grouping(source, path, types);
     const throttle = this.throttle(source, path);
-    const window = this.window(source.window, [...path, 'window'], `of rule ${source.name}`);
+    const window = this.window(source.window, [...path, 'window'], `of rule ${source.name}`, true);
     const incident = this.ruleIncident(source, path, events, incidents);
     return {
       name: source.name,
@@ -248,14 +248,19 @@ class Loader {
     }
   }
 
-  /** A window reference: a name from settings.windows, a window written out, or `always`. */
-  private window(ref: string | WindowSource | undefined, path: Path, owner: string): SendWindow | 'always' | undefined {
+  /**
+   * A window reference: a name from settings.windows, a window written out, or `always`. A misspelt
+   * name is matched against the defined names, and `always` too where it may be used (`mayBeAlways`).
+   */
+  private window(ref: string | WindowSource | undefined, path: Path, owner: string, mayBeAlways: boolean): SendWindow | 'always' | undefined {
     if (ref === undefined) return undefined;
     if (typeof ref !== 'string') return this.parseWindow(owner, ref, path);
     if (ref === 'always') return 'always';
     const named = this.windows.get(ref);
     if (!named && !Object.hasOwn(this.file.settings.windows, ref)) {
-      this.fail(path, `undefined send window "${ref}"${didYouMean(ref, Object.keys(this.file.settings.windows))}; define it under settings.windows, or write always`);
+      const names = [...Object.keys(this.file.settings.windows), ...(mayBeAlways ? ['always'] : [])];
+      const otherwise = mayBeAlways ? 'or write always' : 'or leave window out';
+      this.fail(path, `undefined send window "${ref}"${didYouMean(ref, names)}; define it under settings.windows, ${otherwise}`);
     }
     return named;
   }

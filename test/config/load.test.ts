@@ -179,6 +179,16 @@ describe('loadConfig: one mistake per file, with its exact position and message'
     ]);
   });
 
+  it('an undefined send window: the defined names, and always where a rule may write it, are the suggestions', () => {
+    expect(errorsOf('undefined-window.yaml')).toEqual([
+      `${DIR}/undefined-window.yaml:3:60: destinations.finance.window: undefined send window "workinghours" (did you mean "working_hours"?); define it under settings.windows, or leave window out`,
+      // A destination cannot say always: no window is written by leaving it out.
+      `${DIR}/undefined-window.yaml:4:52: destinations.ops.window: undefined send window "alway"; define it under settings.windows, or leave window out`,
+      `${DIR}/undefined-window.yaml:6:67: rules[0].window: undefined send window "alway" (did you mean "always"?); define it under settings.windows, or write always`,
+      `${DIR}/undefined-window.yaml:7:65: rules[1].window: undefined send window "workinghours" (did you mean "working_hours"?); define it under settings.windows, or write always`,
+    ]);
+  });
+
   it('values of the wrong type: what was expected and what was found, never "Invalid input"', () => {
     expect(errorsOf('wrong-types.yaml')).toEqual([
       `${DIR}/wrong-types.yaml:2:11: partials.footer: expected a string or a mapping, got 5`,
