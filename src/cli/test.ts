@@ -1,4 +1,4 @@
-import { tryEvent, type Trial } from '../check/trial.ts';
+import { trialJson, tryEvent, type Trial } from '../check/trial.ts';
 import { formatError } from '../config/errors.ts';
 import type { Config } from '../config/config.ts';
 import { Planner } from '../deliver/plan.ts';
@@ -86,14 +86,5 @@ export function printRule(rule: Trial['rules'][number], eventId: string, out: Ou
 }
 
 function resultJson(r: Result): unknown {
-  if (!r.ok) return { source: r.source, ok: false, error: r.error };
-  const { trial } = r;
-  return {
-    source: r.source,
-    ok: !trial.deliveries.some((d) => d.renderError),
-    eventId: trial.eventId,
-    event: trial.envelope.event,
-    rules: trial.rules,
-    deliveries: trial.deliveries,
-  };
+  return r.ok ? trialJson(r.trial, r.source) : { source: r.source, ok: false, error: r.error };
 }
