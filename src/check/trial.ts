@@ -47,6 +47,21 @@ export function tryEvent(planner: Planner, eventId: string, envelope: VcsEvent):
   return { eventId, envelope, rules, deliveries: planner.plan({ eventId, envelope }).deliveries };
 }
 
+/**
+ * A trial as `switchboard test --json` prints it for one payload, and `POST /api/test` answers:
+ * `ok` is false when a template failed (its message shows the fallback that would be sent).
+ */
+export function trialJson(trial: Trial, source: string) {
+  return {
+    source,
+    ok: !trial.deliveries.some((d) => d.renderError),
+    eventId: trial.eventId,
+    event: trial.envelope.event,
+    rules: trial.rules,
+    deliveries: trial.deliveries,
+  };
+}
+
 /** What may happen to a rule's messages before they go, in words (switchboard test shows it). */
 export function holdsOf(config: Config, rule: Rule): string[] {
   const out: string[] = [];

@@ -19,7 +19,7 @@ export interface CheckOptions {
 /**
  * `switchboard check [file]`: every error at once, each with file:line:col and its YAML path, then
  * every template rendered against a sample of each event its rule takes. Exit 0 when valid, 1 with
- * problems (warnings too with --strict), 2 for a --samples path that does not exist.
+ * problems (warnings too with --strict), 2 for a rules file or --samples path that does not exist.
  */
 export function check(file: string, options: CheckOptions = {}, out: Out = console.log, err: Out = console.error): number {
   const env = options.env ?? process.env;
@@ -38,11 +38,13 @@ export function check(file: string, options: CheckOptions = {}, out: Out = conso
   const errors = findings.filter((f) => f.severity === 'error');
   const warnings = findings.filter((f) => f.severity === 'warning');
   const failed = errors.length > 0 || (options.strict === true && warnings.length > 0);
+  // A rules file that does not exist is a command called wrongly, not a file with problems.
+  const code = !loaded.found ? EXIT.usage : failed ? EXIT.problems : EXIT.ok;
   const config = loaded.result.ok ? loaded.result.config : undefined;
   if (options.json) {
     const plain = (f: Finding): ConfigError => ({ file: f.file, line: f.line, col: f.col, path: f.path, message: f.message });
     out(JSON.stringify({ file, ok: !failed, version: loaded.version, rules: config?.rules.length ?? null, destinations: config?.destinations.size ?? null, messages, errors: errors.map(plain), warnings: warnings.map(plain) }, null, 2));
-    return failed ? EXIT.problems : EXIT.ok;
+    return code;
   }
   for (const f of findings) err(f.severity === 'error' ? formatError(f) : formatWarning(f));
   if (failed) err(`${counted(errors.length, 'error')}${warnings.length ? ` and ${counted(warnings.length, 'warning')}` : ''} in ${file}${errors.length === 0 ? ' (--strict)' : ''}`);
@@ -50,7 +52,7 @@ export function check(file: string, options: CheckOptions = {}, out: Out = conso
     const also = warnings.length ? ` with ${counted(warnings.length, 'warning')}` : '';
     out(`${file}: OK (${config!.rules.length} rules, ${config!.destinations.size} destinations)${also}; ${counted(messages, 'sample message')} rendered; version ${loaded.version}`);
   }
-  return failed ? EXIT.problems : EXIT.ok;
+  return code;
 }
 
 /** `rules.yaml:24:10: warning: destinations.hook.url: ...`, as compilers print warnings. */

@@ -17,7 +17,8 @@ const USAGE = `usage: switchboard <command> [options]
                              [--strict] warnings count as problems   [--json]
   test <payload.json | folder | events_id>...
                              which rules take each payload and why (the false part of each
-                             condition), and the messages; sends nothing   [--json]
+                             condition), and the messages; sends nothing
+                             [--rules rules.yaml]   [--json]
   test --cases cases.yaml    run test cases (payload → expected rules and destinations)
                              [--rules rules.yaml]   [--json]
   samples [events_id]        the 22 event ids, or the built-in sample payload of one
@@ -28,6 +29,8 @@ const USAGE = `usage: switchboard <command> [options]
   replay <id> | --dead       send an event's failed or dead deliveries again, or every dead one
   purge --dead               forget dead deliveries
 
+check and test read --rules, else $RULES_FILE, else ./rules.yaml; events, explain, replay and
+purge read the database under DATA_DIR.
 exit codes: 0 ok, 1 problems found, 2 usage error
 `;
 

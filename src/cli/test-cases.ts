@@ -42,8 +42,9 @@ export function runCases(casesFile: string, rulesFile: string, options: { json?:
     err(`${casesFile}: no such file`);
     return EXIT.usage;
   }
-  const config = loadRules(rulesFile, err);
-  if (!config) return EXIT.problems;
+  const rules = loadRules(rulesFile, err);
+  if (!rules.ok) return rules.code;
+  const { config } = rules;
   const read = readCases(casesFile, source, config);
   if (!read.ok) {
     for (const e of read.errors) err(formatError(e));

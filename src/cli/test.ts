@@ -1,8 +1,8 @@
-import { tryEvent, type Trial } from '../check/trial.ts';
+import { trialJson, tryEvent, type Trial } from '../check/trial.ts';
 import { formatError } from '../config/errors.ts';
 import type { Config } from '../config/config.ts';
 import { Planner } from '../deliver/plan.ts';
-import { loadRulesFile } from '../node/rules-file.ts';
+import { readRulesFile } from '../node/rules-file.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
 import { formatFalsePart } from '../rules/explain.ts';
 import { counted, EXIT, type Out } from './exit.ts';
@@ -30,8 +30,9 @@ export function testPayloads(args: readonly string[], rulesFile: string, options
     }
     payloads.push(...read.payloads);
   }
-  const config = loadRules(rulesFile, err);
-  if (!config) return EXIT.problems;
+  const rules = loadRules(rulesFile, err);
+  if (!rules.ok) return rules.code;
+  const { config } = rules;
   const planner = new Planner(config, compileTemplate);
   const results: Result[] = payloads.map((p) =>
     p.parsed.ok ? { source: p.source, ok: true, trial: tryEvent(planner, p.parsed.eventId, p.parsed.value) } : { source: p.source, ok: false, error: p.parsed.error },
@@ -48,13 +49,16 @@ export function testPayloads(args: readonly string[], rulesFile: string, options
   return failed ? EXIT.problems : EXIT.ok;
 }
 
-/** The rules file's configuration, or undefined after printing its errors. */
-export function loadRules(rulesFile: string, err: Out): Config | undefined {
-  const loaded = loadRulesFile(rulesFile);
-  if (loaded.ok) return loaded.config;
-  for (const e of loaded.errors) err(formatError(e));
-  err(`${counted(loaded.errors.length, 'error')} in ${rulesFile}`);
-  return undefined;
+/**
+ * The rules file's configuration, or after printing its errors the exit code: 2 when the file does
+ * not exist (the command was called wrongly), 1 when it is invalid.
+ */
+export function loadRules(rulesFile: string, err: Out): { ok: true; config: Config } | { ok: false; code: number } {
+  const loaded = readRulesFile(rulesFile);
+  if (loaded.result.ok) return { ok: true, config: loaded.result.config };
+  for (const e of loaded.result.errors) err(formatError(e));
+  err(`${counted(loaded.result.errors.length, 'error')} in ${rulesFile}`);
+  return { ok: false, code: loaded.found ? EXIT.problems : EXIT.usage };
 }
 
 /** Each rule's decision, then each message. */
@@ -82,14 +86,5 @@ export function printRule(rule: Trial['rules'][number], eventId: string, out: Ou
 }
 
 function resultJson(r: Result): unknown {
-  if (!r.ok) return { source: r.source, ok: false, error: r.error };
-  const { trial } = r;
-  return {
-    source: r.source,
-    ok: !trial.deliveries.some((d) => d.renderError),
-    eventId: trial.eventId,
-    event: trial.envelope.event,
-    rules: trial.rules,
-    deliveries: trial.deliveries,
-  };
+  return r.ok ? trialJson(r.trial, r.source) : { source: r.source, ok: false, error: r.error };
 }

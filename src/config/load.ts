@@ -118,7 +118,7 @@ class Loader {
       const { type: _type, enrich, window: windowSource, ...rest } = head;
       const settings = this.check(kind.settings, substituteEnv(rest, this.options.env, this.unsetEnv), path);
       const targets = enrich === undefined ? [] : [enrich].flat();
-      const window = this.window(windowSource, [...path, 'window'], `of destination ${name}`);
+      const window = this.window(windowSource, [...path, 'window'], `of destination ${name}`, false);
       if (window === 'always') this.fail([...path, 'window'], 'a destination without a window sends at any time: leave `window` out; `always` is for a rule to ignore its destinations\' windows');
       if (settings !== undefined) {
         out.set(name, { name, type: head.type, kind, settings, ...(targets.length ? { enrich: targets } : {}), ...(window && window !== 'always' ? { window } : {}) });
@@ -148,7 +148,7 @@ class Loader {
     const enrich = this.enrich(source, path, events, to, destinations);
     const group = this.grouping(source, path, types);
     const throttle = this.throttle(source, path);
-    const window = this.window(source.window, [...path, 'window'], `of rule ${source.name}`);
+    const window = this.window(source.window, [...path, 'window'], `of rule ${source.name}`, true);
     const incident = this.ruleIncident(source, path, events, incidents);
     return {
       name: source.name,
@@ -177,8 +177,8 @@ class Loader {
     }
     const by = [source.group_by].flat();
     by.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.group_by) ? [...path, 'group_by', i] : [...path, 'group_by']));
-    const waitMs = this.duration(source.group_wait ?? 0, [...path, 'group_wait']);
-    const intervalMs = this.duration(source.group_interval ?? '5m', [...path, 'group_interval']);
+    const waitMs = this.duration(source.group_wait ?? 0, [...path, 'group_wait']) ?? 0;
+    const intervalMs = this.duration(source.group_interval ?? '5m', [...path, 'group_interval']) ?? 0;
     if (source.throttle !== undefined) {
       this.fail([...path, 'throttle'], 'a rule that groups already sends at most one message per group and group_interval: use group_by or throttle, not both', true);
     }
@@ -191,8 +191,9 @@ class Loader {
     const key = [source.throttle.key].flat();
     key.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.throttle!.key) ? [...path, 'throttle', 'key', i] : [...path, 'throttle', 'key']));
     const perMs = this.duration(source.throttle.per, [...path, 'throttle', 'per']);
+    // A period that is not a duration was reported as such; only a real 0 is too short.
     if (perMs === 0) this.fail([...path, 'throttle', 'per'], 'a throttle\'s period must be longer than 0');
-    return { key, max: source.throttle.max, perMs };
+    return { key, max: source.throttle.max, perMs: perMs ?? 0 };
   }
 
   /** The rule's incident: one defined under `incidents:`, which some of the rule's events open or close. */
@@ -230,7 +231,7 @@ class Loader {
       key.forEach((p, i) => this.checkKeyPath(p, Array.isArray(source.key) ? [...path, 'key', i] : [...path, 'key']));
       const both = opens.filter((e) => closes.includes(e));
       if (both.length > 0) this.fail([...path, 'closes'], `${both.join(', ')} cannot both open and close the incident`);
-      out.set(name, { name, opens, closes, key, flapMs: this.duration(source.flap, [...path, 'flap']) });
+      out.set(name, { name, opens, closes, key, flapMs: this.duration(source.flap, [...path, 'flap']) ?? 0 });
     }
     return out;
   }
@@ -247,14 +248,19 @@ class Loader {
     }
   }
 
-  /** A window reference: a name from settings.windows, a window written out, or `always`. */
-  private window(ref: string | WindowSource | undefined, path: Path, owner: string): SendWindow | 'always' | undefined {
+  /**
+   * A window reference: a name from settings.windows, a window written out, or `always`. A misspelt
+   * name is matched against the defined names, and `always` too where it may be used (`mayBeAlways`).
+   */
+  private window(ref: string | WindowSource | undefined, path: Path, owner: string, mayBeAlways: boolean): SendWindow | 'always' | undefined {
     if (ref === undefined) return undefined;
     if (typeof ref !== 'string') return this.parseWindow(owner, ref, path);
     if (ref === 'always') return 'always';
     const named = this.windows.get(ref);
     if (!named && !Object.hasOwn(this.file.settings.windows, ref)) {
-      this.fail(path, `undefined send window "${ref}"${didYouMean(ref, Object.keys(this.file.settings.windows))}; define it under settings.windows, or write always`);
+      const names = [...Object.keys(this.file.settings.windows), ...(mayBeAlways ? ['always'] : [])];
+      const otherwise = mayBeAlways ? 'or write always' : 'or leave window out';
+      this.fail(path, `undefined send window "${ref}"${didYouMean(ref, names)}; define it under settings.windows, ${otherwise}`);
     }
     return named;
   }
@@ -266,10 +272,11 @@ class Loader {
     return undefined;
   }
 
-  private duration(value: string | number, path: Path): number {
+  /** Milliseconds; undefined, reported, when the value is not a duration. */
+  private duration(value: string | number, path: Path): number | undefined {
     const ms = parseDuration(value);
     if (ms === undefined) this.fail(path, `expected a duration such as 30s, 5m, 1h or 1h30m, got ${JSON.stringify(value)}`);
-    return ms ?? 0;
+    return ms;
   }
 
   /** A path into a message's context: event, data, client or rate_table, then keys. */

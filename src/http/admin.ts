@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { trialJson, tryEvent } from '../check/trial.ts';
 import type { Planner } from '../deliver/plan.ts';
 import { parseEnvelope } from '../events/envelope.ts';
 import { EVENT_STATUSES, type EventStatus, type Store } from '../queue/store.ts';
@@ -65,14 +66,14 @@ export function adminApi({ store, token, replayed, planner }: AdminOptions): Hon
 
   api.delete('/dead', async (c) => c.json({ ok: true, purged: await store.purgeDead() }));
 
-  // What `switchboard test` prints, over HTTP: which rules take a payload and the messages they
-  // would send. Nothing is stored or sent.
+  // What `switchboard test --json` prints for one payload, over HTTP: what every rule did with it
+  // and why, and the messages they would send. Nothing is stored or sent.
   api.post('/test', async (c) => {
     if (!planner) return c.json({ ok: false, error: 'not available' }, 404);
+    const source = 'the request body';
     const parsed = parseEnvelope(await c.req.text());
-    if (!parsed.ok) return c.json({ ok: false, error: parsed.error }, 400);
-    const plan = planner().plan({ eventId: parsed.eventId, envelope: parsed.value });
-    return c.json({ ok: true, events_id: parsed.eventId, ...plan });
+    if (!parsed.ok) return c.json({ source, ok: false, error: parsed.error }, 400);
+    return c.json(trialJson(tryEvent(planner(), parsed.eventId, parsed.value), source));
   });
 
   return api;

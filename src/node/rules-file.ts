@@ -12,6 +12,8 @@ export interface RulesFileLoad {
   readonly result: LoadResult;
   /** The rules file's text ('' when it does not exist). */
   readonly source: string;
+  /** Whether the rules file exists (and could be read); when not, `result` says "file not found". */
+  readonly found: boolean;
   /** A short hash of the rules file and the template files it uses: it changes when any of them does. */
   readonly version: string;
   /** Absolute paths of the rules file and of each template file it names, whether it exists or not. */
@@ -53,7 +55,7 @@ export function readRulesFile(path: string, env: NodeJS.ProcessEnv = process.env
     source === undefined
       ? { ok: false, errors: [{ file: shown(full), line: 1, col: 1, path: '', message: 'file not found' }] }
       : loadConfig(source, { file: shown(full), env, kinds: channelKinds({ post: nodeHttpPost }), compile: options.compile ?? compileTemplate, readFile });
-  return { result, source: source ?? '', version: versionOf(contents), files: [...contents.keys()], readFile, showFile };
+  return { result, source: source ?? '', found: source !== undefined, version: versionOf(contents), files: [...contents.keys()], readFile, showFile };
 }
 
 /** The version the files have on disk now: equal to a load's `version` when none of them changed. */

@@ -96,7 +96,7 @@ for (const id of Object.keys(EVENTS)) if (id.startsWith('clients.subscriptions.'
 // when a throttle held messages back, how many; when an incident closes, since when it was open.
 const enrichmentNote = line('Note', 'enrichment.note');
 const heldBack = line('Held back', 'held.count', '{{held.count}} more like this since {{date held.since}}');
-const incidentSince = line('Since', 'incident.duration', '{{date incident.opened_at}} ({{incident.duration}}){{#if incident.flaps}}, flapped {{incident.flaps}} times{{/if}}');
+const incidentSince = line('Since', 'incident.duration', '{{date incident.opened_at}} ({{incident.duration}}){{#if incident.flaps}}, flapped {{incident.flaps}} {{#if (eq incident.flaps 1)}}time{{else}}times{{/if}}{{/if}}');
 const notes = [enrichmentNote, incidentSince, heldBack];
 for (const id of Object.keys(DETAILS)) DETAILS[id] = [...DETAILS[id]!, ...notes];
 

@@ -44,6 +44,22 @@ describe('usage errors exit 2', () => {
       'rules.test.yaml: payloads are JSON; to run a test-cases file, use --cases rules.test.yaml',
     ]);
   });
+
+  it('a rules file that does not exist, whichever command reads it', async () => {
+    const runs = await Promise.all(
+      [
+        ['check', 'no-such-rules.yaml'],
+        ['check', '--json', 'no-such-rules.yaml'],
+        ['test', '--rules', 'no-such-rules.yaml', 'clients.balance_zero'],
+        ['test', '--cases', 'rules.test.yaml', '--rules', 'no-such-rules.yaml'],
+      ].map((a) => runCli(a)),
+    );
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2]);
+    for (const r of [runs[0]!, runs[2]!, runs[3]!]) {
+      expect(r.stderr.trim().split('\n')).toEqual(['no-such-rules.yaml:1:1: file not found', '1 error in no-such-rules.yaml']);
+    }
+    expect(JSON.parse(runs[1]!.stdout)).toMatchObject({ file: 'no-such-rules.yaml', ok: false, errors: [{ line: 1, col: 1, message: 'file not found' }] });
+  });
 });
 
 describe('switchboard samples', () => {

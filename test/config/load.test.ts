@@ -168,6 +168,27 @@ describe('loadConfig: one mistake per file, with its exact position and message'
     ]);
   });
 
+  it('a duration that is not one: said once, with nothing made of it', () => {
+    expect(errorsOf('bad-durations.yaml')).toEqual([
+      `${DIR}/bad-durations.yaml:4:82: incidents.balance.flap: expected a duration such as 30s, 5m, 1h or 1h30m, got "10min"`,
+      `${DIR}/bad-durations.yaml:10:52: rules[0].throttle.per: expected a duration such as 30s, 5m, 1h or 1h30m, got "1hr"`,
+      `${DIR}/bad-durations.yaml:15:17: rules[1].group_wait: expected a duration such as 30s, 5m, 1h or 1h30m, got "5 mins"`,
+      `${DIR}/bad-durations.yaml:16:21: rules[1].group_interval: expected a duration such as 30s, 5m, 1h or 1h30m, got "1hr"`,
+      // 0s is a duration, but no period for a throttle.
+      `${DIR}/bad-durations.yaml:20:44: rules[2].throttle.per: a throttle's period must be longer than 0`,
+    ]);
+  });
+
+  it('an undefined send window: the defined names, and always where a rule may write it, are the suggestions', () => {
+    expect(errorsOf('undefined-window.yaml')).toEqual([
+      `${DIR}/undefined-window.yaml:3:60: destinations.finance.window: undefined send window "workinghours" (did you mean "working_hours"?); define it under settings.windows, or leave window out`,
+      // A destination cannot say always: no window is written by leaving it out.
+      `${DIR}/undefined-window.yaml:4:52: destinations.ops.window: undefined send window "alway"; define it under settings.windows, or leave window out`,
+      `${DIR}/undefined-window.yaml:6:67: rules[0].window: undefined send window "alway" (did you mean "always"?); define it under settings.windows, or write always`,
+      `${DIR}/undefined-window.yaml:7:65: rules[1].window: undefined send window "workinghours" (did you mean "working_hours"?); define it under settings.windows, or write always`,
+    ]);
+  });
+
   it('values of the wrong type: what was expected and what was found, never "Invalid input"', () => {
     expect(errorsOf('wrong-types.yaml')).toEqual([
       `${DIR}/wrong-types.yaml:2:11: partials.footer: expected a string or a mapping, got 5`,

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventSummary, Explanation } from '../../src/queue/store.ts';
 import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
@@ -232,6 +234,39 @@ describe('a running server with the admin API', () => {
       expect(res.status, path).toBe(404);
       expect(await res.json()).toEqual({ ok: false, error: 'no such event' });
     }
+  });
+
+  it('POST /api/test answers what `switchboard test --json` prints of the payload, and sends nothing', async () => {
+    const dir = tempDataDir();
+    const tried = async (payload: unknown) => {
+      const file = join(dir, 'payload.json');
+      writeFileSync(file, JSON.stringify(payload));
+      const res = await api('/test', { method: 'POST', body: JSON.stringify(payload) });
+      expect(res.status).toBe(200);
+      const printed = await runCli(['test', '--json', '--rules', RULES_FILE, file]);
+      const [fromCli] = JSON.parse(printed.stdout) as Array<Record<string, unknown>>;
+      const answer = (await res.json()) as Record<string, unknown>;
+      expect(answer).toEqual({ ...fromCli, source: 'the request body' });
+      return answer;
+    };
+    expect(await tried({ ...update(140), data: { name: 'Client 140', credit: 10 } })).toMatchObject({
+      ok: true,
+      eventId: 'clients.update',
+      rules: [
+        { name: 'big-credit', status: 'skipped', reason: 'condition is false', falseParts: [expect.objectContaining({ expression: expect.stringContaining('data.credit') })] },
+        { name: 'client-changed', status: 'matched' },
+        { name: 'never-reached', status: 'skipped', reason: 'rule "client-changed" matched first and does not continue' },
+        { name: 'balance-zero', status: 'not_taken' },
+        { name: 'broken-template', status: 'not_taken' },
+      ],
+      deliveries: [{ rule: 'client-changed', destination: 'desk', type: 'slack', message: { text: 'client 140 changed: Client 140' } }],
+    });
+    // A template that fails: the fallback that would be sent, and ok false.
+    expect(await tried(event('clients.create', 141))).toMatchObject({ ok: false, deliveries: [{ rule: 'broken-template', renderError: expect.any(String) }] });
+    const bad = await api('/test', { method: 'POST', body: '{"event":{}}' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ source: 'the request body', ok: false, error: expect.any(String) });
+    expect(postedTo('client 140 changed: Client 140')).toBe(0);
   });
 
   it('replays a dead delivery once Slack is fixed', async () => {

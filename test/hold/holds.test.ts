@@ -402,4 +402,46 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect((await h.tick(T0 + HOUR)).map((s) => s.replyTo ?? null)).toEqual([null, null]);
     });
   });
+
+  describe('the default webhook body', () => {
+    const HOOK = `
+  destinations:
+    hook: { type: webhook, url: "http://127.0.0.1:9/hook" }
+  incidents:
+    balance: { opens: clients.balance_zero, closes: clients.balance_notzero, flap: 10m }
+  rules:
+    - { name: zero, events: clients.balance_zero, to: hook, incident: balance }
+    - { name: recovered, events: clients.balance_notzero, to: hook, incident: balance }
+    - { name: deleted, events: clients.delete, to: hook, throttle: { key: event.object_id, max: 1, per: 1h } }
+  `;
+    const body = (s: Sent) => (s.message as { body: Record<string, unknown> }).body;
+    const deleted = (client: number) => ({ events_id: 'clients.delete', object_id: client });
+
+    it('says how many messages a throttle held back, and since when', async () => {
+      const h = await harness(HOOK);
+      await h.post(T0, deleted(12));
+      const [first] = await h.tick(T0);
+      expect(body(first!)).not.toHaveProperty('held');
+      await h.post(T0 + 10 * MIN, deleted(12));
+      await h.post(T0 + 20 * MIN, deleted(12));
+      expect(await h.tick(T0 + 20 * MIN)).toEqual([]);
+      await h.post(T0 + 61 * MIN, deleted(12));
+      const [next] = await h.tick(T0 + 61 * MIN);
+      expect(body(next!)).toMatchObject({ rule: 'deleted', held: { count: 2, since: '2026-11-27T08:10:00.000Z' } });
+      expect(body(next!)).not.toHaveProperty('incident');
+    });
+
+    it('carries the incident an event opens or closes: since when, how long, how often it flapped', async () => {
+      const h = await harness(HOOK);
+      await h.post(T0, zero(12));
+      const [opened] = await h.tick(T0);
+      expect(body(opened!).incident).toEqual({ name: 'balance', key: '12', state: 'open', opened_at: '2026-11-27T08:00:00.000Z', flaps: 0 });
+      await h.post(T0 + 1 * MIN, notzero(12));
+      await h.post(T0 + 2 * MIN, zero(12));
+      await h.post(T0 + HOUR, notzero(12));
+      const [closed] = await h.tick(T0 + HOUR + 10 * MIN);
+      expect(body(closed!)).toMatchObject({ rule: 'recovered', incident: { name: 'balance', key: '12', state: 'closed', opened_at: '2026-11-27T08:00:00.000Z', flaps: 1, duration: '1 h' } });
+      expect(body(closed!)).not.toHaveProperty('held');
+    });
+  });
 });

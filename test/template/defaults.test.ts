@@ -82,6 +82,19 @@ describe('default details', () => {
     expect(email.text).toContain('When: 2022-01-24 17:44:47 EET');
   });
 
+  it('say how often an incident flapped, in the singular for once', () => {
+    const closing = (flaps: number) => ({
+      ...sampleOf('clients.balance_notzero'),
+      incident: { name: 'balance', key: '12', state: 'closed', opened_at: '2022-01-24T14:14:47Z', flaps, duration: '1 h 30 min' },
+    });
+    expect(slack('clients.balance_notzero', closing(0))).toContain('*Since:* 2022-01-24 14:14 UTC (1 h 30 min)\n');
+    expect(slack('clients.balance_notzero', closing(1))).toContain('*Since:* 2022-01-24 14:14 UTC (1 h 30 min), flapped 1 time\n');
+    expect(slack('clients.balance_notzero', closing(2))).toContain('*Since:* 2022-01-24 14:14 UTC (1 h 30 min), flapped 2 times\n');
+    const email = message<EmailMessage>('email', 'clients.balance_notzero', closing(1));
+    expect(email.text).toContain('Since: 2022-01-24 14:14 UTC (1 h 30 min), flapped 1 time\n');
+    expect(email.html).toContain('flapped 1 time<');
+  });
+
   it('exist for every event in the catalog', () => {
     for (const id of Object.keys(EVENTS)) {
       expect(eventSummary(id).title).toBe(EVENTS[id]!.title);

@@ -19,11 +19,14 @@ export interface WebhookMessage {
 }
 
 // The default body: the event as VCS sent it, plus a one-line summary for chat-style receivers, and
-// what enrichment fetched from the CoreAPI (or why it could not) when the rule asked for it.
+// what enrichment fetched from the CoreAPI (or why it could not) when the rule asked for it; how many
+// messages a throttle held back since the last one (`held`), and the incident the event opens or
+// closes (`incident`: since when, for how long, how often it flapped).
 const DEFAULT_BODY =
   '{"text": "{{__title}} (#{{event.object_id}}, {{date event.dt}})", "rule": "{{rule.name}}", "event": {{{json event}}}, "data": {{{json data}}}' +
   '{{#if client}}, "client": {{{json client}}}{{/if}}{{#if rate_table}}, "rate_table": {{{json rate_table}}}{{/if}}' +
-  '{{#if enrichment.note}}, "enrichment_note": "{{enrichment.note}}"{{/if}} }';
+  '{{#if enrichment.note}}, "enrichment_note": "{{enrichment.note}}"{{/if}}' +
+  '{{#if held.count}}, "held": {{{json held}}}{{/if}}{{#if incident}}, "incident": {{{json incident}}}{{/if}} }';
 
 // A digest: every event as VCS sent it, with its one-line summary.
 const DIGEST_BODY =
