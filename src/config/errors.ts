@@ -1,5 +1,5 @@
 import type { Document, LineCounter } from 'yaml';
-import { isMap, isNode, isPair, isScalar } from 'yaml';
+import { isMap, isNode, isPair, isScalar, Scalar } from 'yaml';
 
 /** One problem in a rules file, where it is and what was expected. */
 export interface ConfigError {
@@ -53,6 +53,44 @@ export class Locator {
       }
     }
     return this.error(path, message);
+  }
+
+  /**
+   * Where `at` (1-based line and column of the string's value) is in the file, for the string at
+   * `path` (an inline template); undefined when the YAML does not keep the value's text as written.
+   */
+  positionInString(path: Path, at: { line: number; col: number }): { line: number; col: number } | undefined {
+    const node = this.nodeAt(path, false);
+    if (this.source === undefined || !isScalar(node) || !node.range || typeof node.value !== 'string') return undefined;
+    const text = node.value.split('\n')[at.line - 1];
+    if (text === undefined) return undefined;
+    const [start, end] = node.range;
+    switch (node.type) {
+      case Scalar.BLOCK_LITERAL: {
+        // The value's lines are the lines after the `|` header, each less the block's indentation,
+        // which is what the source line has before the value's line.
+        const line = this.lines.linePos(start).line + at.line;
+        const from = this.lines.lineStarts[line - 1];
+        if (from === undefined || from >= end) return undefined;
+        const eol = this.source.indexOf('\n', from);
+        const written = this.source.slice(from, eol === -1 ? this.source.length : eol).replace(/\r$/, '');
+        const indent = written.length - text.length;
+        if (indent < 0 || !written.endsWith(text) || !/^ *$/.test(written.slice(0, indent))) return undefined;
+        return { line, col: indent + at.col };
+      }
+      case Scalar.PLAIN:
+      case Scalar.QUOTE_DOUBLE:
+      case Scalar.QUOTE_SINGLE: {
+        // Only when the value is written as it reads: on one line and without escapes (a string
+        // folded over lines, `\"` or `''` moves the characters after it).
+        const quote = node.type === Scalar.PLAIN ? '' : node.type === Scalar.QUOTE_DOUBLE ? '"' : "'";
+        if (this.source.slice(start, end) !== quote + node.value + quote || at.line !== 1) return undefined;
+        return this.lines.linePos(start + quote.length + at.col - 1);
+      }
+      default:
+        // A folded block (`>`) joins its lines, so a line of the value is not a line of the file.
+        return undefined;
+    }
   }
 
   private position(path: Path, atKey: boolean): { line: number; col: number } {

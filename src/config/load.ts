@@ -5,10 +5,11 @@ import { canonicalEventId, EVENT_ALIASES, EVENT_IDS } from '../events/catalog.ts
 import { checkLogic, OPERATOR_NAMES, type Logic } from '../rules/condition.ts';
 import { compilePattern, isPattern } from '../rules/pattern.ts';
 import { Template, type TemplateCompiler } from '../template/engine.ts';
+import { explainTemplateError, type TemplatePosition } from '../template/syntax-error.ts';
 import type { Config, Destination, Grouping, Incident, Rule, TemplateSet, Throttle } from './config.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { substituteEnv } from './env.ts';
-import { Locator, type ConfigError, type Path } from './errors.ts';
+import { formatPath, Locator, type ConfigError, type Path } from './errors.ts';
 import { TARGETS, type EnrichTarget } from '../enrich/targets.ts';
 import { parseDuration } from '../hold/duration.ts';
 import { parseWindow, unknownZone, type SendWindow, type WindowSource } from '../hold/window.ts';
@@ -24,6 +25,8 @@ export interface LoadOptions {
   compile: TemplateCompiler;
   /** Reads a template file named relative to the rules file; undefined when it does not exist. */
   readFile(path: string): string | undefined;
+  /** A template file's name as errors should show it; by default as the rules file names it. */
+  showFile?(path: string): string;
 }
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
@@ -32,7 +35,7 @@ export type LoadResult = { ok: true; config: Config } | { ok: false; errors: Con
 export function loadConfig(source: string, options: LoadOptions): LoadResult {
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const at = new Locator(options.file, doc, lines);
+  const at = new Locator(options.file, doc, lines, source);
   if (doc.errors.length > 0) {
     return { ok: false, errors: doc.errors.map((e) => at.at(e.pos[0], `YAML syntax: ${firstLine(e.message)}`)) };
   }
@@ -40,8 +43,10 @@ export function loadConfig(source: string, options: LoadOptions): LoadResult {
   const errors: ConfigError[] = [];
   const file = check(rulesFileSchema, raw, [], at, errors) ?? rulesFileSalvage.parse(raw);
   const result = new Loader(file, options, at, errors).load();
-  // The checks run section by section; people read and fix a file top to bottom.
-  if (!result.ok) result.errors.sort((a, b) => a.line - b.line || a.col - b.col);
+  // The checks run section by section; people read and fix a file top to bottom, then the
+  // template files it names (as `check` lists them).
+  const other = (e: ConfigError) => Number(e.file !== options.file);
+  if (!result.ok) result.errors.sort((a, b) => other(a) - other(b) || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   return result;
 }
 
@@ -359,25 +364,45 @@ class Loader {
     try {
       return new Template(name, this.options.compile(source));
     } catch (e) {
-      const where = typeof src === 'string' ? '' : ` (${src.file})`;
-      this.fail(path, `template does not compile${where}: ${compactHandlebarsError(e)}`);
+      this.errors.push(this.compileError(e, source, src, path));
       return undefined;
     }
+  }
+
+  /**
+   * A template that does not compile, at the mistake: the line and column in its file, or in the
+   * rules file inside the string of an inline template (at the string when that cannot be told).
+   */
+  private compileError(e: unknown, source: string, src: string | { file: string }, path: Path): ConfigError {
+    const tryCompile = (s: string) => {
+      try {
+        this.options.compile(s);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    };
+    const explained = explainTemplateError(e, source, tryCompile);
+    const say = (show: (p: TemplatePosition) => string) => `template does not compile: ${explained.message(show)}`;
+    if (typeof src !== 'string') {
+      const file = this.options.showFile?.(src.file) ?? src.file;
+      const at = explained.at ?? { line: 1, col: 1 };
+      return { file, ...at, path: formatPath(path), message: say((p) => `${p.line}:${p.col}`) };
+    }
+    const inFile = (p: TemplatePosition) => this.at.positionInString(path, p);
+    const show = (p: TemplatePosition) => {
+      const q = inFile(p);
+      return q ? `${q.line}:${q.col}` : `line ${p.line}, column ${p.col} of the template`;
+    };
+    const at = explained.at && inFile(explained.at);
+    if (at) return { file: this.options.file, ...at, path: formatPath(path), message: say(show) };
+    // The string's own position; the message says where in the template, when it is known.
+    const where = explained.at ? ` (line ${explained.at.line}, column ${explained.at.col} of the template)` : '';
+    return this.at.error(path, `${say(show)}${where}`);
   }
 
   private checkTimeZone(): void {
     const error = unknownZone(this.file.settings.timezone);
     if (error) this.fail(['settings', 'timezone'], error);
   }
-}
-
-/** Handlebars parse errors span four lines; the first and last say what is wrong and where. */
-export function compactHandlebarsError(e: unknown): string {
-  const lines = String((e as Error).message ?? e).split('\n').filter((l) => l.trim() !== '');
-  // The commonest mistake, told in grammar tokens ("Expecting ..., 'OPEN_ENDBLOCK', got 'EOF'")
-  // and at the end of the template rather than where the block opened.
-  if (/'OPEN_ENDBLOCK'.*got 'EOF'/.test(lines[lines.length - 1] ?? '')) {
-    return 'a {{#…}} block is not closed: expected its {{/…}} before the end of the template';
-  }
-  return lines.length > 2 ? `${lines[0]} ${lines[lines.length - 1]}` : lines.join(' ');
 }

@@ -54,7 +54,7 @@ export function readRulesFile(path: string, env: NodeJS.ProcessEnv = process.env
   const result: LoadResult =
     source === undefined
       ? { ok: false, errors: [{ file: shown(full), line: 1, col: 1, path: '', message: 'file not found' }] }
-      : loadConfig(source, { file: shown(full), env, kinds: channelKinds({ post: nodeHttpPost }), compile: options.compile ?? compileTemplate, readFile });
+      : loadConfig(source, { file: shown(full), env, kinds: channelKinds({ post: nodeHttpPost }), compile: options.compile ?? compileTemplate, readFile, showFile });
   return { result, source: source ?? '', found: source !== undefined, version: versionOf(contents), files: [...contents.keys()], readFile, showFile };
 }
 

@@ -138,9 +138,27 @@ describe('loadConfig: one mistake per file, with its exact position and message'
     ]);
   });
 
-  it('an inline template with a block left open', () => {
+  it('an inline template with a block left open, at the block inside the string', () => {
     expect(errorsOf('inline-template-does-not-compile.yaml')).toEqual([
-      `${DIR}/inline-template-does-not-compile.yaml:9:15: rules[0].template.slack.text: template does not compile: a {{#…}} block is not closed: expected its {{/…}} before the end of the template`,
+      `${DIR}/inline-template-does-not-compile.yaml:9:29: rules[0].template.slack.text: template does not compile: {{#if data.file_name}} is not closed: expected {{/if}} before the end of the template`,
+    ]);
+  });
+
+  it('an inline template in a block scalar, at the broken line and column in the rules file', () => {
+    expect(errorsOf('inline-template-block-scalar.yaml')).toEqual([
+      `${DIR}/inline-template-block-scalar.yaml:13:48: rules[0].template.email.text: template does not compile: "; " in {{join data.rate_tables key="name" "; "}} comes after a key=value argument: arguments without a name go first`,
+    ]);
+  });
+
+  it('a one-line inline template, at the column in the string', () => {
+    expect(errorsOf('inline-template-one-line.yaml')).toEqual([
+      `${DIR}/inline-template-one-line.yaml:9:29: rules[0].template.email.subject: template does not compile: expected }} to close {{data.name, got the end of the template`,
+    ]);
+  });
+
+  it('a folded inline template, at the string, with the place in the template', () => {
+    expect(errorsOf('inline-template-folded.yaml')).toEqual([
+      `${DIR}/inline-template-folded.yaml:9:15: rules[0].template.email.text: template does not compile: expected }} to close {{data.name, got a single } (line 1, column 26 of the template)`,
     ]);
   });
 
@@ -150,9 +168,21 @@ describe('loadConfig: one mistake per file, with its exact position and message'
     ]);
   });
 
-  it('a template file that does not compile, naming the file', () => {
+  it('a template file that does not compile, at the block in the file, naming the setting', () => {
     expect(errorsOf('template-file-does-not-compile.yaml')).toEqual([
-      `${DIR}/template-file-does-not-compile.yaml:9:15: rules[0].template.slack.text: template does not compile (templates/unclosed-each.slack.hbs): a {{#…}} block is not closed: expected its {{/…}} before the end of the template`,
+      `${DIR}/templates/unclosed-each.slack.hbs:2:1: rules[0].template.slack.text: template does not compile: {{#each data.errors}} is not closed: expected {{/each}} before the end of the template`,
+    ]);
+  });
+
+  it('a template file with a mustache left open on its second line', () => {
+    expect(errorsOf('template-file-unclosed-mustache.yaml')).toEqual([
+      `${DIR}/templates/unclosed-mustache.slack.hbs:2:7: rules[0].template.slack.text: template does not compile: expected }} to close {{data.file_name, got the end of the template`,
+    ]);
+  });
+
+  it('a template file whose {{/…}} closes another block, at the {{/…}}', () => {
+    expect(errorsOf('template-file-mismatched-block.yaml')).toEqual([
+      `${DIR}/templates/mismatched-block.slack.hbs:4:1: rules[0].template.slack.text: template does not compile: {{/each}} closes {{#if data.file_name}}, opened at 2:1; expected {{/if}}`,
     ]);
   });
 
