@@ -3,6 +3,7 @@ import { openStore } from '../node/open-store.ts';
 import { readSettings } from '../node/settings.ts';
 import { parseSince } from '../queue/since.ts';
 import { EVENT_STATUSES, type EventStatus, type Explanation, type Store } from '../queue/store.ts';
+import { counted } from '../words.ts';
 
 type Out = (line: string) => void;
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -54,7 +55,7 @@ export function listEvents(opts: { status?: string; since?: string; limit?: stri
     });
     if (opts.json) out(JSON.stringify(events, null, 2));
     else if (events.length === 0) out('no events');
-    else for (const e of events) out(`${e.id}  ${time(e.receivedAt)}  ${e.status.padEnd(9)}  ${e.eventId} (object ${e.objectId}), ${e.deliveries} deliveries`);
+    else for (const e of events) out(`${e.id}  ${time(e.receivedAt)}  ${e.status.padEnd(9)}  ${e.eventId} (object ${e.objectId}), ${counted(e.deliveries, 'delivery', 'deliveries')}`);
     return 0;
   });
 }
@@ -125,7 +126,7 @@ export function replay(id: string | undefined, dead: boolean, out: Out = console
       err(`no event ${id}`);
       return 1;
     }
-    out(`queued ${n} deliveries of ${id} again`);
+    out(`queued ${counted(n, 'delivery', 'deliveries')} of ${id} again`);
     return 0;
   });
 }
@@ -133,7 +134,7 @@ export function replay(id: string | undefined, dead: boolean, out: Out = console
 /** `switchboard purge --dead`: forget dead deliveries for good. */
 export function purgeDead(out: Out = console.log, err: Out = console.error): Promise<number> {
   return withStore(err, async (store) => {
-    out(`purged ${await store.purgeDead()} dead deliveries`);
+    out(`purged ${counted(await store.purgeDead(), 'dead delivery', 'dead deliveries')}`);
     return 0;
   });
 }

@@ -1,4 +1,5 @@
 import type { SendResult } from '../channels/channel.ts';
+import { counted } from '../words.ts';
 
 /** How long and how often a delivery is tried. */
 export interface RetryPolicy {
@@ -35,7 +36,7 @@ export function nextState(
   const delay = result.retryAfterMs ?? backoff / 2 + (random() * backoff) / 2;
   const nextAt = now + Math.ceil(delay);
   if (nextAt > createdAt + policy.maxAgeMs) {
-    return { status: 'dead', reason: `gave up after ${attempts} attempts over ${formatAge(now - createdAt)}: ${result.reason}` };
+    return { status: 'dead', reason: `gave up after ${counted(attempts, 'attempt')} over ${formatAge(now - createdAt)}: ${result.reason}` };
   }
   return { status: 'pending', nextAt, reason: result.reason };
 }

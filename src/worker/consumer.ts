@@ -4,6 +4,7 @@ import { touchesIncident } from '../hold/decide.ts';
 import { releaseDue } from '../hold/release.ts';
 import { recordRoutings, routeStored } from '../queue/routing.ts';
 import { ConflictError, type DueDelivery, type Routed } from '../queue/store.ts';
+import { counted } from '../words.ts';
 import type { WorkerContext } from './context.ts';
 import type { DeadLetter, WorkMessage } from './env.ts';
 
@@ -192,7 +193,7 @@ export async function consumeDead(batch: MessageBatch<DeadLetter>, cx: WorkerCon
     } else if (body.kind === 'deliver') {
       const d = await cx.store.delivery(body.delivery, Number.MAX_SAFE_INTEGER);
       if (d) {
-        const reason = `the delivery queue gave up after ${msg.attempts} attempts`;
+        const reason = `the delivery queue gave up after ${counted(msg.attempts, 'attempt')}`;
         await cx.store.record([{ deliveryId: d.id, at: Date.now(), ok: false, detail: reason, status: 'dead' }]);
         cx.log.error('delivery dead; replay it through the admin API', { event: d.eventId, destination: d.destination, reason });
       }

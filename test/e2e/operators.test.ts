@@ -325,7 +325,7 @@ describe('a running server with the admin API', () => {
 
       const all = await cli('events');
       expect(all.code).toBe(0);
-      expect(all.stdout).toMatch(new RegExp(`^${id}  \\S+ \\S+Z  delivered  clients\\.update \\(object 150\\), 1 deliveries$`, 'm'));
+      expect(all.stdout).toMatch(new RegExp(`^${id}  \\S+ \\S+Z  delivered  clients\\.update \\(object 150\\), 1 delivery$`, 'm'));
       expect(all.stdout).toMatch(new RegExp(`^${dead}  .*  dead +clients\\.update \\(object 151\\)`, 'm'));
 
       const onlyDead = await cli('events', '--status', 'dead');
@@ -340,7 +340,7 @@ describe('a running server with the admin API', () => {
       expect(listed.find((e) => e.id === id)).toEqual({ id, eventId: 'clients.update', objectId: '150', receivedAt: expect.any(Number), status: 'delivered', deliveries: 1 });
 
       expect(await cli('events', '--limit', '1')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\S+ [^\n]+\n$/) });
-      expect(await cli('purge', '--dead')).toMatchObject({ code: 0, stdout: 'purged 1 dead deliveries\n' });
+      expect(await cli('purge', '--dead')).toMatchObject({ code: 0, stdout: 'purged 1 dead delivery\n' });
       expect(await cli('events', '--status', 'dead')).toMatchObject({ code: 0, stdout: 'no events\n' });
     });
 
@@ -360,7 +360,7 @@ describe('a running server with the admin API', () => {
       expect(JSON.parse(json.stdout)).toEqual(await explain(one));
 
       const replayed = await cli('replay', one);
-      expect(replayed).toMatchObject({ code: 0, stdout: `queued 1 deliveries of ${one} again\n` });
+      expect(replayed).toMatchObject({ code: 0, stdout: `queued 1 delivery of ${one} again\n` });
       await waitFor('the message replayed from the CLI', () => postedTo('client 170 changed: Client 170') === 1, 5_000);
       const e = await untilStatus(one, 'delivered');
       expect(e.deliveryDetails[0]!.attempts.map((a) => a.ok)).toEqual([false, true]);

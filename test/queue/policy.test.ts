@@ -24,6 +24,7 @@ describe('the retry policy', () => {
     expect(nextState({ ok: false, retry: false, reason: 'Slack error: channel_not_found' }, 1, 0, 0, POLICY)).toEqual({ status: 'dead', reason: 'Slack error: channel_not_found' });
     const late = nextState(failed, 3, 0, 59_000, POLICY, () => 0);
     expect(late).toEqual({ status: 'dead', reason: 'gave up after 3 attempts over 59 s: HTTP 503' });
+    expect(nextState(failed, 1, 0, 59_600, POLICY, () => 0)).toEqual({ status: 'dead', reason: 'gave up after 1 attempt over 60 s: HTTP 503' });
   });
 
   it('counts a success as delivered, with what the far end said', () => {
