@@ -18,28 +18,47 @@ const payload = (objectId: number) => JSON.stringify({ event: { dt: '2022-01-24T
 const post = (server: ServerProcess, objectId: number) => fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: payload(objectId) });
 const objectIds = (bodies: readonly { body: string }[]) => bodies.map((r) => (JSON.parse(r.body) as { event: { object_id: number } }).event.object_id);
 
-it('answers 503 and acknowledges nothing while the database cannot be written, then takes the same event once it can', { timeout: 60_000 }, async () => {
+type Sink = Awaited<ReturnType<typeof startHttpServer>>;
+
+/**
+ * The real server with a webhook sink for every event, and `lock()`: another program (a backup
+ * tool, a stray sqlite3 shell) taking the database's write lock. Everything is stopped afterwards.
+ */
+async function withServer(test: (server: ServerProcess, sink: Sink, lock: () => Database.Database) => Promise<void>): Promise<void> {
   const sink = await startHttpServer(() => ({ status: 204 }));
   const rulesFile = join(tempDir('switchboard-rules-'), 'rules.yaml');
   writeFileSync(rulesFile, RULES);
   let server: ServerProcess | undefined;
-  let blocker: Database.Database | undefined;
+  const blockers: Database.Database[] = [];
   try {
     server = await startServer({ DATA_DIR: tempDataDir(), RULES_FILE: rulesFile, SINK_URL: `${sink.url}/sink` });
+    const file = join(server.dataDir, 'switchboard.db');
+    await test(server, sink, () => {
+      const blocker = new Database(file, { timeout: 5_000 }); // waits out a write of the server's
+      blockers.push(blocker);
+      blocker.exec('BEGIN IMMEDIATE');
+      return blocker;
+    });
+  } finally {
+    for (const b of blockers) b.close();
+    await server?.stop();
+    await sink.close();
+  }
+}
+
+it('answers 503 and acknowledges nothing while the database cannot be written, then takes the same event once it can', { timeout: 60_000 }, () =>
+  withServer(async (server, sink, lock) => {
     expect((await post(server, 1)).status).toBe(200);
     await waitFor('the first event delivered', () => sink.requests.length === 1);
 
-    // Another program (a backup tool, a stray sqlite3 shell) holds the write lock past SQLite's wait.
-    blocker = new Database(join(server.dataDir, 'switchboard.db'), { timeout: 5_000 }); // waits out a write of the server's
-    blocker.exec('BEGIN IMMEDIATE');
+    // Held past SQLite's wait.
+    const blocker = lock();
     const refused = await post(server, 2);
     expect(refused.status).toBe(503);
     expect(await refused.json()).toEqual({ ok: false, error: 'the event could not be stored; nothing was acknowledged' });
     const said = /ERROR could not accept an event; VCS will show this call as failed events_id=clients\.balance_zero error="database is locked"/;
-    await waitFor('the server to log why', () => said.test(server!.output()));
+    await waitFor('the server to log why', () => said.test(server.output()));
     blocker.exec('ROLLBACK');
-    blocker.close();
-    blocker = undefined;
 
     // Sent again (as an operator would, from VCS's Execution Logs), it is stored and delivered: the
     // refused attempt left no trace that would make it a repeat.
@@ -48,23 +67,11 @@ it('answers 503 and acknowledges nothing while the database cannot be written, t
     expect(await accepted.json()).not.toHaveProperty('duplicate');
     await waitFor('the second event delivered', () => sink.requests.length === 2);
     expect(objectIds(sink.requests)).toEqual([1, 2]);
-  } finally {
-    blocker?.close();
-    await server?.stop();
-    await sink.close();
-  }
-});
+  }));
 
-it('waits while another program holds the write lock for less than SQLite’s wait, also for the first event after a start', { timeout: 60_000 }, async () => {
-  const sink = await startHttpServer(() => ({ status: 204 }));
-  const rulesFile = join(tempDir('switchboard-rules-'), 'rules.yaml');
-  writeFileSync(rulesFile, RULES);
-  let server: ServerProcess | undefined;
-  let blocker: Database.Database | undefined;
-  try {
-    server = await startServer({ DATA_DIR: tempDataDir(), RULES_FILE: rulesFile, SINK_URL: `${sink.url}/sink` });
-    blocker = new Database(join(server.dataDir, 'switchboard.db'), { timeout: 5_000 });
-    blocker.exec('BEGIN IMMEDIATE');
+it('waits while another program holds the write lock for less than SQLite’s wait, also for the first event after a start', { timeout: 60_000 }, () =>
+  withServer(async (server, sink, lock) => {
+    const blocker = lock();
     let locked = true;
     const answer = post(server, 1).then(async (r) => ({ status: r.status, body: await r.json(), answeredWhileLocked: locked }));
     // Held for a second, or until an answer comes back: one that comes back meanwhile did not wait.
@@ -73,9 +80,4 @@ it('waits while another program holds the write lock for less than SQLite’s wa
     blocker.exec('ROLLBACK');
     expect(await answer).toMatchObject({ status: 200, body: { ok: true }, answeredWhileLocked: false });
     await waitFor('the event delivered', () => sink.requests.length === 1);
-  } finally {
-    blocker?.close();
-    await server?.stop();
-    await sink.close();
-  }
-});
+  }));
