@@ -81,7 +81,11 @@ class Loader {
     const incidents = this.incidents();
     const rules = this.file.rules.map((raw, i) => {
       const source = this.check(ruleSchema, raw, ['rules', i]);
-      return source && this.rule(source, i, destinations, incidents);
+      if (source) return this.rule(source, i, destinations, incidents);
+      // Its shape's mistakes are reported; the rest of it is still checked, so one run says everything.
+      const salvaged = salvageRule(raw, i);
+      if (salvaged) this.rule(salvaged, i, destinations, incidents);
+      return undefined;
     });
     if (this.errors.length > 0) return { ok: false, errors: this.errors };
     return {
@@ -405,4 +409,18 @@ class Loader {
     const error = unknownZone(this.file.settings.timezone);
     if (error) this.fail(['settings', 'timezone'], error);
   }
+}
+
+/**
+ * The fields of a rule that fail its schema left out (their mistakes are reported already), the
+ * required ones empty: what is right in the rule can be checked on. Undefined when it is no mapping.
+ */
+function salvageRule(raw: unknown, index: number): RuleSource | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const fields: Record<string, unknown> = { name: `rules[${index}]`, events: [], to: [] };
+  for (const [key, schema] of Object.entries(ruleSchema.shape)) {
+    const parsed = (schema as z.ZodType).safeParse((raw as Record<string, unknown>)[key]);
+    if (parsed.success && parsed.data !== undefined) fields[key] = parsed.data;
+  }
+  return fields as RuleSource;
 }

@@ -237,6 +237,20 @@ describe('loadConfig: one mistake per file, with its exact position and message'
   });
 });
 
+describe('loadConfig: a rule whose shape is wrong', () => {
+  it('is checked for the rest all the same, so that one run reports everything', () => {
+    const at = (pos: string, rest: string) => `${DIR}/wrong-shape-and-more.yaml:${pos}: ${rest}`;
+    expect(errorsOf('wrong-shape-and-more.yaml')).toEqual([
+      at('9:16', 'rules[0].to[1]: undefined destination "hoook" (did you mean "hook"?)'),
+      at('10:22', 'rules[0].throttle.max: expected a number of at least 1, got 0'),
+      at('11:15', 'rules[0].incident: undefined incident "balanc" (did you mean "balance"?); define it under incidents:'),
+      at('12:13', 'rules[0].window: undefined send window "alway" (did you mean "always"?); define it under settings.windows, or write always'),
+      at('16:14', 'rules[1].enrich[0]: unknown value "clinet" (did you mean "client"?); expected one of: client, rate_table'),
+      at('18:5', 'rules[1].throttle: a rule that groups already sends at most one message per group and group_interval: use group_by or throttle, not both'),
+    ]);
+  });
+});
+
 describe('loadConfig: several mistakes at once', () => {
   const errors = () => errorsOf('several-mistakes.yaml');
   const at = (pos: string, rest: string) => `${DIR}/several-mistakes.yaml:${pos}: ${rest}`;
