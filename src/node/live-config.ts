@@ -1,11 +1,12 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { lint } from '../check/lint.ts';
 import type { Config } from '../config/config.ts';
 import { formatError } from '../config/errors.ts';
 import { Planner } from '../deliver/plan.ts';
 import { closeDestinations, connectDestinations, type Connection } from '../deliver/senders.ts';
 import type { Logger } from '../log.ts';
-import { currentVersion, readRulesFile } from './rules-file.ts';
+import { currentVersion, readRulesFile, type RulesFileLoad } from './rules-file.ts';
 import { compileTemplate } from './template-compiler.ts';
 
 /** One loaded configuration and everything built from it; replaced as a whole on reload. */
@@ -68,6 +69,7 @@ export class LiveConfig {
   static start(rulesFile: string, options: LiveConfigOptions): LiveConfig | { errors: string[] } {
     const load = readRulesFile(rulesFile, options.env);
     if (!load.result.ok) return { errors: load.result.errors.map(formatError) };
+    logCheckErrors(load, load.result.config, options);
     return new LiveConfig(rulesFile, options, { config: load.result.config, version: load.version, files: load.files });
   }
 
@@ -101,6 +103,7 @@ export class LiveConfig {
     this.retire(previous);
     const { config } = this.generation;
     log.info(`configuration reloaded: ${config.rules.length} rules and ${config.destinations.size} destinations`, { version: load.version, previous: previous.version });
+    logCheckErrors(load, config, this.options);
     this.applied();
     return 'applied';
   }
@@ -185,4 +188,15 @@ export class LiveConfig {
     }, this.options.retireMs ?? 60_000);
     timer.unref();
   }
+}
+
+/**
+ * What `switchboard check` finds wrong in a file the loader takes: a misspelt variable or key path,
+ * a template that fails on a sample. The server runs such a file (a field may be missing from the
+ * samples and present in real events) but says so, for operators who edit rules.yaml in place and
+ * never run check: a misspelt incident key would otherwise file every client under one incident.
+ */
+function logCheckErrors(load: RulesFileLoad, config: Config, { env, log }: LiveConfigOptions): void {
+  const { findings } = lint({ config, source: load.source, compile: compileTemplate, readFile: load.readFile, showFile: load.showFile, env });
+  for (const f of findings) if (f.severity === 'error') log.warn(`switchboard check finds: ${formatError(f)}`);
 }

@@ -105,6 +105,27 @@ describe('hot reload: the real server, its rules folder edited while it runs', (
     expect(toHook).toEqual({ v: 2, id: objectId });
     expect(toOther).toMatchObject({ rule: 'also-other', event: { object_id: objectId } });
   });
+
+  it('applies a file that switchboard check finds fault with, and logs what check finds', async () => {
+    const before = (await health()).config.version;
+    replace('rules.yaml', rules('  - { name: created, events: clients.create, to: other, throttle: { key: event.objectid, max: 5, per: 1h } }\n'));
+    await untilHealth('the file applied', (h) => h.config.version !== before && h.config.reload_error === null);
+    const found = /WARN switchboard check finds: \S*rules\.yaml:\d+:\d+: rules\[1\]\.throttle\.key: unknown path "event\.objectid" \(did you mean "event\.object_id"\?\)/;
+    await waitFor('what check finds, in the log', () => found.test(server.output()));
+  });
+});
+
+it('logs at start what switchboard check finds in the rules it runs', async () => {
+  const dir = tempDataDir();
+  writeFileSync(join(dir, 'rules.yaml'), rules('  - { name: created, events: clients.create, to: other, throttle: { key: event.objectid, max: 5, per: 1h } }\n'));
+  mkdirSync(join(dir, 'templates'));
+  writeFileSync(join(dir, 'templates/body.hbs'), '{"v": 1}');
+  const server = await startServer({ RULES_FILE: join(dir, 'rules.yaml'), HOOK_URL: 'http://127.0.0.1:9' });
+  try {
+    expect(server.output()).toMatch(/WARN switchboard check finds: \S*rules\.yaml:10:74: rules\[1\]\.throttle\.key: unknown path "event\.objectid"/);
+  } finally {
+    await server.stop();
+  }
 });
 
 describe('hot reload on SIGHUP, with watching turned off', () => {
