@@ -51,6 +51,16 @@ export function lint(input: LintInput): LintReport {
   return new Linter(input).run();
 }
 
+/**
+ * The errors `lint` finds without rendering anything: variables in conditions and templates, key
+ * paths. What the server checks in the rules it runs, at start-up and at each reload: rendering
+ * every sample would cost it memory it keeps (a template that fails at run time sends a fallback
+ * message anyway, visibly).
+ */
+export function lintNames(input: LintInput): Finding[] {
+  return new Linter(input).names();
+}
+
 const HELPERS: ReadonlySet<string> = (() => {
   const hb = Handlebars.create();
   registerHelpers(hb);
@@ -83,21 +93,30 @@ class Linter {
   }
 
   run(): LintReport {
-    const checker = new TemplateChecker(HELPERS, this.partials);
-    for (const rule of this.input.config.rules) {
-      this.conditionVars(rule);
-      this.templateNames(rule, checker);
-    }
+    this.checkNames();
     const renderer = new MessageRenderer(this.input.config, this.input.compile);
     const reported = (rule: Rule, type: string, error: string) =>
       this.badNames.has(`${rule.index} ${type}`) && /^(Missing helper|The partial .* could not be found)/.test(error);
     const { problems, messages } = renderSamples(this.input.config, renderer, (r) => this.samplesOf(r), reported);
     for (const p of problems) this.add(p.severity, this.at.error(p.path, p.message(listed(p.samples))));
-    this.keyPaths();
     this.unreachable();
     this.duplicateNames();
     this.environment();
     return { findings: this.sorted(), messages };
+  }
+
+  names(): Finding[] {
+    this.checkNames();
+    return this.sorted();
+  }
+
+  private checkNames(): void {
+    const checker = new TemplateChecker(HELPERS, this.partials);
+    for (const rule of this.input.config.rules) {
+      this.conditionVars(rule);
+      this.templateNames(rule, checker);
+    }
+    this.keyPaths();
   }
 
   private add(severity: Finding['severity'], e: ConfigError): void {

@@ -1,6 +1,6 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { lint } from '../check/lint.ts';
+import { lintNames } from '../check/lint.ts';
 import type { Config } from '../config/config.ts';
 import { formatError } from '../config/errors.ts';
 import { Planner } from '../deliver/plan.ts';
@@ -191,12 +191,12 @@ export class LiveConfig {
 }
 
 /**
- * What `switchboard check` finds wrong in a file the loader takes: a misspelt variable or key path,
- * a template that fails on a sample. The server runs such a file (a field may be missing from the
+ * What `switchboard check` finds wrong with the names in a file the loader takes: a misspelt
+ * variable or key path. The server runs such a file (a field may be missing from the
  * samples and present in real events) but says so, for operators who edit rules.yaml in place and
  * never run check: a misspelt incident key would otherwise file every client under one incident.
  */
 function logCheckErrors(load: RulesFileLoad, config: Config, { env, log }: LiveConfigOptions): void {
-  const { findings } = lint({ config, source: load.source, compile: compileTemplate, readFile: load.readFile, showFile: load.showFile, env });
+  const findings = lintNames({ config, source: load.source, compile: compileTemplate, readFile: load.readFile, showFile: load.showFile, env });
   for (const f of findings) if (f.severity === 'error') log.warn(`switchboard check finds: ${formatError(f)}`);
 }
