@@ -20,11 +20,24 @@ describe('the retry policy', () => {
     expect(nextState({ ...failed, retryAfterMs: 30_000 }, 1, 0, 0, POLICY, () => 0)).toEqual({ status: 'pending', nextAt: 30_000, reason: 'HTTP 503' });
   });
 
-  it('gives up at once on a permanent error, and when the next try would come after the maximum age', () => {
+  it('backs off as usual when Retry-After is shorter than its first step: 0, or a date already past, would make a tight loop', () => {
+    expect(nextState({ ...failed, retryAfterMs: 0 }, 1, 0, 0, POLICY, () => 0)).toEqual({ status: 'pending', nextAt: 500, reason: 'HTTP 503' });
+    expect(nextState({ ...failed, retryAfterMs: 0 }, 4, 0, 0, POLICY, () => 1)).toEqual({ status: 'pending', nextAt: 8_000, reason: 'HTTP 503' });
+    expect(nextState({ ...failed, retryAfterMs: 800 }, 1, 0, 0, POLICY, () => 0)).toEqual({ status: 'pending', nextAt: 800, reason: 'HTTP 503' });
+  });
+
+  it('gives up at once on a permanent error, and on a Retry-After past the maximum age, saying so', () => {
     expect(nextState({ ok: false, retry: false, reason: 'Slack error: channel_not_found' }, 1, 0, 0, POLICY)).toEqual({ status: 'dead', reason: 'Slack error: channel_not_found' });
-    const late = nextState(failed, 3, 0, 59_000, POLICY, () => 0);
-    expect(late).toEqual({ status: 'dead', reason: 'gave up after 3 attempts over 59 s: HTTP 503' });
-    expect(nextState(failed, 1, 0, 59_600, POLICY, () => 0)).toEqual({ status: 'dead', reason: 'gave up after 1 attempt over 60 s: HTTP 503' });
+    expect(nextState({ ...failed, retryAfterMs: 120_000 }, 1, 0, 0, POLICY)).toEqual({
+      status: 'dead',
+      reason: 'HTTP 503; it asked to be tried again in 2 min, after the maximum age of 1 min',
+    });
+  });
+
+  it('makes the last try at the maximum age, not before, and gives up when that fails', () => {
+    expect(nextState(failed, 3, 0, 59_000, POLICY, () => 0)).toEqual({ status: 'pending', nextAt: 60_000, reason: 'HTTP 503' });
+    expect(nextState(failed, 4, 0, 60_000, POLICY, () => 0)).toEqual({ status: 'dead', reason: 'gave up after 4 attempts over 1 min: HTTP 503' });
+    expect(nextState(failed, 1, 0, 60_000, POLICY, () => 0)).toEqual({ status: 'dead', reason: 'gave up after 1 attempt over 1 min: HTTP 503' });
   });
 
   it('counts a success as delivered, with what the far end said', () => {
