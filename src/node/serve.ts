@@ -16,6 +16,7 @@ import { LiveConfig } from './live-config.ts';
 import { readSettings } from './settings.ts';
 import { batchedStdout } from './stdout-lines.ts';
 import { sharedWriteLock } from './write-lock.ts';
+import { counted } from '../words.ts';
 
 const HOUR = 3_600_000;
 /**
@@ -119,7 +120,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
 
   const prune = async () => {
     const n = await store.prune(pruneBefore(s, Date.now()));
-    if (n > 0) log.info(`pruned ${n} delivered events older than the retention period`);
+    if (n > 0) log.info(`pruned ${counted(n, 'event')} older than the retention period that nothing waits on (delivered, taken by no rule, or repeats)`);
   };
   await prune();
   const pruning = setInterval(() => void prune().catch((e) => log.error('pruning failed', { error: (e as Error).message })), HOUR);

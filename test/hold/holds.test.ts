@@ -98,6 +98,23 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect((await h.tick(T0 + 11 * MIN)).map(subjectsOfOne)).toEqual([['deck 101']]);
     });
 
+    it('keeps, past the retention period, every event whose digest is not delivered', async () => {
+      const h = await harness(RATE_DESK('    group_wait: 0s\n    group_interval: 5m'));
+      const [alone] = await h.post(T0, failure(1));
+      await h.tick(T0);
+      const merged = [...(await h.post(T0 + 10, failure(2))), ...(await h.post(T0 + 20, failure(3)))];
+      await h.release(T0 + 5 * MIN);
+      const [digest, ...rest] = await h.store.due('desk', T0 + 5 * MIN, 10, new Set());
+      expect(rest).toEqual([]);
+      await h.store.record([{ deliveryId: digest!.id, at: T0 + 5 * MIN, ok: false, detail: 'Slack error: channel_not_found', status: 'dead' }]);
+      for (const id of merged) expect((await h.store.explain(id))!.status, id).toBe('dead');
+
+      // The delivered one goes; the two the dead digest carries stay, to be explained and replayed.
+      expect(await h.store.prune(T0 + 24 * HOUR)).toBe(1);
+      expect((await h.store.events({})).map((e) => e.id).sort()).toEqual([...merged].sort());
+      expect(await h.store.explain(alone!)).toBeUndefined();
+    });
+
     it('with a group_wait, makes one digest of the whole burst', async () => {
       const h = await harness(RATE_DESK('    group_wait: 30s\n    group_interval: 5m'));
       for (let n = 1; n <= 100; n++) {
