@@ -3,8 +3,11 @@ import type { Escaper } from '../template/escape.ts';
 
 /** The outcome of one attempt to deliver a message. */
 export type SendResult =
-  /** `ref`: what the far end calls the message (Slack's ts, the e-mail's Message-ID), for replies to it. */
-  | { ok: true; info?: string; ref?: string }
+  /**
+   * `ref`: what the far end calls the message (Slack's ts, the e-mail's Message-ID), for replies to
+   * it. `missed`: who did not get it and why, when it reached only some (e-mail recipients refused).
+   */
+  | { ok: true; info?: string; ref?: string; missed?: string }
   | { ok: false; retry: boolean; reason: string; retryAfterMs?: number };
 
 /** What a sender may use besides the message. */

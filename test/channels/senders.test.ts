@@ -117,6 +117,20 @@ describe('email sender (SMTP)', () => {
     expect(await sender.send(message)).toMatchObject({ ok: false, retry: false, reason: expect.stringContaining('550') });
   });
 
+  it('says who did not get a message that reached only some of its recipients', async () => {
+    const refusals: Record<string, { code: number; message: string }> = {
+      'gone@x.example': { code: 550, message: '5.1.1 no such user' },
+      'grey@x.example': { code: 450, message: '4.7.1 greylisted' },
+    };
+    const smtp = await startSmtp(undefined, 0, (address) => refusals[address]);
+    closers.push(smtp.close);
+    const sender = connect<typeof message>('email', { to: ['a@x.example', 'gone@x.example', 'grey@x.example'] }, { SMTP_URL: smtp.url });
+    closers.push(async () => sender.close?.());
+    const result = await sender.send(message);
+    expect(result).toMatchObject({ ok: true, missed: expect.stringMatching(/^gone@x\.example \(550 5\.1\.1 no such user\), grey@x\.example \(450 4\.7\.1 greylisted\)$/) });
+    expect(smtp.received.map((r) => r.to)).toEqual([['a@x.example']]);
+  });
+
   it('retries when the SMTP server is down, and never shows the password', async () => {
     const sender = connect<typeof message>('email', { to: 'a@x.example' }, { SMTP_URL: 'smtp://user:s3cret-pass@127.0.0.1:9' });
     const result = await sender.send(message);

@@ -170,6 +170,25 @@ rules:
     await waitForAsync('delivered status', async () => (await store.explain(id))!.status === 'delivered');
   });
 
+  it('records who did not get an e-mail that reached only some of its recipients', async () => {
+    const smtp = await startSmtp(undefined, 0, (address) => (address === 'gone@x.example' ? { code: 550, message: '5.1.1 no such user' } : undefined));
+    cleanups.push(smtp.close);
+    const yaml = `
+destinations:
+  finance: { type: email, to: [finance@x.example, gone@x.example] }
+rules:
+  - { name: zero, events: clients.balance_zero, to: finance }
+`;
+    const { store, post } = pipeline(yaml, { SMTP_URL: smtp.url });
+    const id = await post(5);
+    const e = await waitForAsync('the e-mail recorded', async () => {
+      const x = await store.explain(id);
+      return x!.status === 'delivered' ? x : undefined;
+    });
+    expect(e.deliveryDetails[0]!.attempts).toEqual([{ at: expect.any(Number), ok: true, detail: expect.stringMatching(/; not accepted for gone@x\.example \(550 5\.1\.1 no such user\)$/) }]);
+    expect(smtp.received.map((r) => r.to)).toEqual([['finance@x.example']]);
+  });
+
   it('gives up after the maximum age', async () => {
     const slack = await startSlackApi(() => ({ status: 503, body: { ok: false, error: 'service_unavailable' } }));
     cleanups.push(slack.close);

@@ -8,17 +8,23 @@ export interface Received {
   mail: ParsedMail;
 }
 
+type Refusal = { code: number; message: string } | undefined;
+
 /**
  * A real SMTP server on 127.0.0.1 (smtp-server). `reject` can answer a message with an SMTP error
- * (e.g. 451 or 550) instead of accepting it.
+ * (e.g. 451 or 550) instead of accepting it; `refuseRecipient` one recipient, at RCPT TO.
  */
-export async function startSmtp(reject: (n: number) => { code: number; message: string } | undefined = () => undefined, port = 0) {
+export async function startSmtp(reject: (n: number) => Refusal = () => undefined, port = 0, refuseRecipient: (address: string) => Refusal = () => undefined) {
   const received: Received[] = [];
   let attempts = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      const no = refuseRecipient(address.address);
+      callback(no ? Object.assign(new Error(no.message), { responseCode: no.code }) : undefined);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));

@@ -61,6 +61,13 @@ function domainOf(from: string): string {
   return /@([A-Za-z0-9.-]+)/.exec(from)?.[1] ?? 'localhost';
 }
 
+/** "x@example.com (550 5.1.1 no such user), y@example.com (450 greylisted)", from nodemailer's answer. */
+function refusedRecipients(info: { rejected: unknown[]; rejectedErrors?: Array<{ recipient?: string; response?: string; message?: string }> }): string | undefined {
+  const errors = info.rejectedErrors ?? [];
+  if (errors.length > 0) return errors.map((e) => `${e.recipient ?? '?'} (${e.response ?? e.message ?? 'refused'})`).join(', ');
+  return info.rejected.length > 0 ? info.rejected.map(String).join(', ') : undefined;
+}
+
 function smtpSender(settings: EmailSettings, smtpUrl: string, from: string): Sender<EmailMessage> {
   const transport = nodemailer.createTransport(smtpUrl, {
     connectionTimeout: 10_000,
@@ -86,7 +93,9 @@ function smtpSender(settings: EmailSettings, smtpUrl: string, from: string): Sen
           html: message.html,
         });
         if (info.accepted.length === 0) return giveUp(`every recipient was rejected: ${info.response}`);
-        return sent(info.messageId, messageId ?? info.messageId);
+        // Sent to the others: sent again, it would reach them twice. Said, so that it is seen.
+        const refused = refusedRecipients(info);
+        return { ...sent(info.messageId, messageId ?? info.messageId), ...(refused ? { missed: refused } : {}) };
       } catch (e) {
         const err = e as { responseCode?: number; response?: string; message?: string; code?: string };
         if (err.responseCode !== undefined) return smtpOutcome(err.responseCode, `SMTP ${err.response ?? err.message}`);
