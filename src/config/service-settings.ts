@@ -19,13 +19,28 @@ export const pruneBefore = (s: Pick<ServiceSettings, 'retentionMs' | 'idempotenc
 
 type Env = Readonly<Record<string, unknown>>;
 
-/** A numeric variable: its value, or the fallback when unset; a bad value adds an error. */
-export function numberSetting(env: Env, name: string, fallback: number, errors: string[], min = 0, max = Number.POSITIVE_INFINITY): number {
+/** What a numeric variable may be: at least `min` (default 0), more than `above`, at most `max`, whole. */
+export interface NumberRule {
+  min?: number;
+  above?: number;
+  max?: number;
+  integer?: boolean;
+}
+
+/**
+ * A numeric variable: its value, or the fallback when unset or empty; a bad value adds an error.
+ * Only plain decimals are taken: Number() would read " " as 0 (a maximum age of 0 makes every
+ * failed delivery dead at once) and "0x10" as 16.
+ */
+export function numberSetting(env: Env, name: string, fallback: number, errors: string[], rule: NumberRule = {}): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    errors.push(`${name} must be a number ≥ ${min}${max < Number.POSITIVE_INFINITY ? ` and ≤ ${max}` : ''}, got "${String(raw)}"`);
+  const text = String(raw).trim();
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  const { min = 0, above, max = Number.POSITIVE_INFINITY, integer = false } = rule;
+  if (!Number.isFinite(n) || n < min || (above !== undefined && n <= above) || n > max || (integer && !Number.isInteger(n))) {
+    const bounds = [above !== undefined ? `> ${above}` : `≥ ${min}`, ...(max < Number.POSITIVE_INFINITY ? [`≤ ${max}`] : [])].join(' and ');
+    errors.push(`${name} must be ${integer ? 'a whole number' : 'a number'} ${bounds}, got "${String(raw)}"`);
     return fallback;
   }
   return n;
@@ -50,9 +65,9 @@ export const flagSetting = (v: unknown) => v === '1' || v === 'true' || v === 'y
 
 export function readServiceSettings(env: Env, errors: string[]): ServiceSettings {
   return {
-    maxBodyBytes: numberSetting(env, 'SWITCHBOARD_MAX_BODY_BYTES', 1024 * 1024, errors, 1),
-    maxAgeMs: numberSetting(env, 'SWITCHBOARD_MAX_AGE_HOURS', 24, errors) * HOUR,
-    idempotencyWindowMs: numberSetting(env, 'SWITCHBOARD_IDEMPOTENCY_HOURS', 24, errors, 0, MAX_IDEMPOTENCY_HOURS) * HOUR,
+    maxBodyBytes: numberSetting(env, 'SWITCHBOARD_MAX_BODY_BYTES', 1024 * 1024, errors, { min: 1, integer: true }),
+    maxAgeMs: numberSetting(env, 'SWITCHBOARD_MAX_AGE_HOURS', 24, errors, { above: 0 }) * HOUR,
+    idempotencyWindowMs: numberSetting(env, 'SWITCHBOARD_IDEMPOTENCY_HOURS', 24, errors, { max: MAX_IDEMPOTENCY_HOURS }) * HOUR,
     retentionMs: numberSetting(env, 'SWITCHBOARD_RETENTION_DAYS', 30, errors) * 24 * HOUR,
     logLevel: choiceSetting(env, 'SWITCHBOARD_LOG_LEVEL', LOG_LEVELS, 'info', errors),
   };

@@ -30,10 +30,10 @@ export function readEnrichSettings(env: Env): { ok: true; value: EnrichSettings 
   const value: EnrichSettings = {
     ...(url ? { url } : {}),
     ...(env.VCS_API_KEY ? { apiKey: env.VCS_API_KEY } : {}),
-    timeoutMs: numberSetting(env, 'VCS_API_TIMEOUT_MS', ENRICH_DEFAULTS.timeoutMs, errors, 1),
-    cacheTtlMs: numberSetting(env, 'VCS_API_CACHE_TTL_SECONDS', ENRICH_DEFAULTS.cacheTtlSeconds, errors, 0) * 1_000,
-    cacheSize: Math.floor(numberSetting(env, 'VCS_API_CACHE_SIZE', ENRICH_DEFAULTS.cacheSize, errors, 0)),
-    pauseMs: numberSetting(env, 'VCS_API_PAUSE_MS', ENRICH_DEFAULTS.pauseMs, errors, 0),
+    timeoutMs: numberSetting(env, 'VCS_API_TIMEOUT_MS', ENRICH_DEFAULTS.timeoutMs, errors, { min: 1, integer: true }),
+    cacheTtlMs: numberSetting(env, 'VCS_API_CACHE_TTL_SECONDS', ENRICH_DEFAULTS.cacheTtlSeconds, errors) * 1_000,
+    cacheSize: numberSetting(env, 'VCS_API_CACHE_SIZE', ENRICH_DEFAULTS.cacheSize, errors, { integer: true }),
+    pauseMs: numberSetting(env, 'VCS_API_PAUSE_MS', ENRICH_DEFAULTS.pauseMs, errors, { integer: true }),
   };
   return errors.length ? { ok: false, errors } : { ok: true, value };
 }

@@ -17,7 +17,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): { ok: true; 
   const value: NodeSettings = {
     rulesFile: env.RULES_FILE || 'rules.yaml',
     host: env.HOST || '0.0.0.0',
-    port: numberSetting(env, 'PORT', 8787, errors),
+    port: numberSetting(env, 'PORT', 8787, errors, { max: 65_535, integer: true }),
     dataDir,
     dbFile: join(dataDir, 'switchboard.db'),
     fsync: flagSetting(env.SWITCHBOARD_FSYNC),

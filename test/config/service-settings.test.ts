@@ -11,6 +11,30 @@ describe('SWITCHBOARD_IDEMPOTENCY_HOURS', () => {
   });
 });
 
+describe('numeric settings', () => {
+  const errorsOf = (env: Record<string, string>) => {
+    const errors: string[] = [];
+    readServiceSettings(env, errors);
+    return errors;
+  };
+
+  it('take plain decimals only: a blank value is not 0, nor 0x10 16', () => {
+    expect(errorsOf({ SWITCHBOARD_RETENTION_DAYS: '7.5', SWITCHBOARD_MAX_AGE_HOURS: ' 12 ' })).toEqual([]);
+    expect(errorsOf({ SWITCHBOARD_MAX_AGE_HOURS: ' ', SWITCHBOARD_RETENTION_DAYS: '0x10', SWITCHBOARD_IDEMPOTENCY_HOURS: '1e2' })).toEqual([
+      'SWITCHBOARD_MAX_AGE_HOURS must be a number > 0, got " "',
+      'SWITCHBOARD_IDEMPOTENCY_HOURS must be a number ≥ 0 and ≤ 720, got "1e2"',
+      'SWITCHBOARD_RETENTION_DAYS must be a number ≥ 0, got "0x10"',
+    ]);
+  });
+
+  it('refuse a maximum age of 0, which would make every failed delivery dead at once, and a body limit that is not whole', () => {
+    expect(errorsOf({ SWITCHBOARD_MAX_AGE_HOURS: '0', SWITCHBOARD_MAX_BODY_BYTES: '1.5' })).toEqual([
+      'SWITCHBOARD_MAX_BODY_BYTES must be a whole number ≥ 1, got "1.5"',
+      'SWITCHBOARD_MAX_AGE_HOURS must be a number > 0, got "0"',
+    ]);
+  });
+});
+
 describe('SWITCHBOARD_LOG_LEVEL', () => {
   const read = (env: Record<string, string>) => {
     const errors: string[] = [];

@@ -99,8 +99,8 @@ describe('VCS_API_* settings', () => {
       ok: false,
       errors: [
         'VCS_API_URL: expected an http(s) URL such as https://billing.example.com/api/, got "billing"',
-        'VCS_API_TIMEOUT_MS must be a number ≥ 1, got "0"',
-        'VCS_API_CACHE_SIZE must be a number ≥ 0, got "many"',
+        'VCS_API_TIMEOUT_MS must be a whole number ≥ 1, got "0"',
+        'VCS_API_CACHE_SIZE must be a whole number ≥ 0, got "many"',
       ],
     });
   });
