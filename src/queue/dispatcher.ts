@@ -37,6 +37,8 @@ export class Dispatcher {
   private readonly pacers = new Map<string, number>();
   private readonly sends = new Set<Promise<void>>();
   private results: Array<{ record: AttemptRecord; destination: string }> = [];
+  /** Destinations a Retry-After holds back, until when: kept in the store too, so that a restart keeps to it. */
+  private postponed = new Map<string, number>();
   private flushScheduled = false;
   private nextOrphanCheck = 0;
   private readonly loop: WorkLoop;
@@ -125,6 +127,7 @@ export class Dispatcher {
     if (!result.ok && result.retryAfterMs !== undefined && pace) {
       // The far end said when it takes messages again: everything for that channel waits.
       this.pacers.set(pace.key, Math.max(this.pacers.get(pace.key) ?? 0, at + result.retryAfterMs));
+      this.postponed.set(dest.name, Math.max(this.postponed.get(dest.name) ?? 0, at + result.retryAfterMs));
     }
     const { record } = settleAttempt(d, result, at, this.policy, this.options.log, this.options.random);
     this.results.push({ destination: dest.name, record });
@@ -138,10 +141,13 @@ export class Dispatcher {
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.results;
+    const postponed = this.postponed;
     this.results = [];
+    this.postponed = new Map();
     if (batch.length === 0) return;
     try {
       await this.store.record(batch.map((b) => b.record));
+      for (const [destination, until] of postponed) await this.store.postpone(destination, until);
     } catch (e) {
       // Not recorded: the deliveries stay pending and are sent again, never lost.
       this.options.log.error('could not record delivery results', { error: (e as Error).message });

@@ -274,6 +274,8 @@ export interface Store {
   pendingDestinations(): Promise<string[]>;
   /** Records attempts and their resulting states in one transaction. */
   record(attempts: readonly AttemptRecord[]): Promise<void>;
+  /** Makes a destination's pending deliveries wait until `until` at least (a Retry-After that holds back the whole channel). */
+  postpone(destination: string, until: number): Promise<void>;
   events(filter: EventFilter): Promise<EventSummary[]>;
   explain(id: string): Promise<Explanation | undefined>;
   /** Queues an event's failed or dead deliveries again, as new; their ids (undefined: no such event). */

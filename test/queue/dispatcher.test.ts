@@ -41,7 +41,7 @@ function pipeline(yaml: string, env: Record<string, string>, policy = { baseDela
     await store.close();
   });
   const post = (objectId: number, eventsId = 'clients.balance_zero') => postEvent(intake, eventsId, objectId);
-  return { store: store as Store, dispatcher, post, connections };
+  return { store: store as Store, dispatcher, post, connections, destinations: config.destinations, policy };
 }
 
 const slackRules = (paceMs: number) => `
@@ -74,6 +74,27 @@ describe('dispatcher', () => {
       return a.length === 2 ? a : undefined;
     });
     expect(attempts.map((a) => a.detail)).toEqual(['Slack error: ratelimited', expect.stringMatching(/^ts=/)]);
+  });
+
+  it('keeps a Slack channel held back by Retry-After across a restart', async () => {
+    let answered429At = 0;
+    const later: number[] = [];
+    const slack = await startSlackApi((_post, n) => {
+      if (n !== 1) return void later.push(Date.now());
+      answered429At = Date.now();
+      return { status: 429, headers: { 'retry-after': '2' }, body: { ok: false, error: 'ratelimited' } };
+    });
+    cleanups.push(slack.close);
+    const { store, post, dispatcher, connections, destinations, policy } = pipeline(slackRules(1), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
+    await Promise.all([post(1), post(2)]);
+    await waitForAsync('the 429 recorded', async () => answered429At > 0 && (await store.events({ status: 'failed' })).length === 1);
+    // A restart: the new dispatcher knows of the hold only from the store.
+    await dispatcher.stop(1_000);
+    const restarted = new Dispatcher(store, () => ({ destinations, connections }), { log: silentLogger, policy, pollMs: 100 });
+    cleanups.push(() => restarted.stop(1_000));
+    restarted.notify();
+    await waitFor('both messages', () => slack.posts.length === 2, 15_000);
+    for (const at of later) expect(at - answered429At).toBeGreaterThanOrEqual(2_000);
   });
 
   it('paces messages to one Slack channel', async () => {

@@ -77,6 +77,9 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
         ]),
       );
     },
+    async postpone(destination, until) {
+      await run.batch([{ sql: SQL.postpone, params: [until, destination, until] }]);
+    },
     async events(filter) {
       const { sql, params } = eventsQuery(filter);
       return (await run.all<SummaryRow>(sql, params)).map(summary);

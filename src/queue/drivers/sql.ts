@@ -61,6 +61,7 @@ export const SQL = {
   // Left to itself the planner reads the whole of deliveries_due (every delivery ever kept): 0.3 ms
   // for 9,000, where the few pending ones take 4 µs.
   pendingDestinations: `SELECT DISTINCT destination FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending'`,
+  postpone: `UPDATE deliveries SET next_at = ? WHERE destination = ? AND status = 'pending' AND next_at < ?`,
   insertAttempt: 'INSERT INTO attempts (delivery_id, at, ok, detail) VALUES (?, ?, ?, ?)',
   updateDelivery: 'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ?, ref = COALESCE(?, ref) WHERE id = ?',
   unrouted: `SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at ${LIMIT}`,
