@@ -38,7 +38,7 @@ export function settleAttempt(
   if (next.status === 'delivered' && result.ok && result.missed) log.warn('delivered, but not to every recipient; those are not tried again', { ...fields, missed: result.missed });
   else if (next.status === 'delivered') log.info('delivered', { ...fields, info: next.info });
   else if (next.status === 'pending') log.warn('delivery failed; will retry', { ...fields, reason: next.reason, retry_in_ms: next.nextAt - at });
-  else log.error('delivery dead; replay it with `switchboard replay`', { ...fields, reason: next.reason });
+  else log.error('delivery dead; replay it with `switchboard replay` (on Workers, POST /api/events/<id>/replay)', { ...fields, reason: next.reason });
   const detail = result.ok ? `${result.info ?? 'sent'}${result.missed ? `; not accepted for ${result.missed}` : ''}` : next.status === 'dead' ? next.reason : result.reason;
   const ref = result.ok ? result.ref : undefined;
   return {

@@ -16,6 +16,12 @@ const MAX_DELAY_S = 43_200;
  * early, the sweep sends the delivery once it is overdue.
  */
 const EARLY_MS = 5_000;
+/**
+ * How long a sender holds a delivery it took (store.claim) before another may: two copies of its
+ * message (a replay's beside a retry's) must not both send it. Far longer than a send takes; should
+ * the sender die, the sweep queues the delivery again once it is overdue.
+ */
+const LEASE_MS = 5 * 60_000;
 
 const delaySeconds = (untilMs: number, now: number) => Math.min(MAX_DELAY_S, Math.max(0, Math.ceil((untilMs - now) / 1000)));
 
@@ -104,6 +110,16 @@ interface Due {
 }
 
 /**
+ * Sends a delivery's message again at `at`, as a new message. A retried message would count
+ * against the queue's max_retries, which would then decide when a delivery dies (100 tries of a
+ * backoff capped at 10 minutes last 8 to 17 hours), not SWITCHBOARD_MAX_AGE_HOURS.
+ */
+async function later(cx: WorkerContext, msg: Message<WorkMessage>, delivery: number, at: number): Promise<void> {
+  await cx.env.DELIVERIES.send({ kind: 'deliver', delivery }, { delaySeconds: delaySeconds(at, Date.now()) });
+  msg.ack();
+}
+
+/**
  * Sends one channel's deliveries in turn, paced (Slack: about one a second per channel). After a
  * Retry-After, the rest wait as long as it says, without being tried.
  */
@@ -112,7 +128,8 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
   let nextAt = 0;
   for (const { msg, delivery: d } of group) {
     if (holdUntil > Date.now()) {
-      msg.retry({ delaySeconds: delaySeconds(holdUntil, Date.now()) });
+      await cx.store.schedule(d.id, holdUntil);
+      await later(cx, msg, d.id, holdUntil);
       continue;
     }
     if (nextAt > Date.now()) await new Promise((r) => setTimeout(r, nextAt - Date.now()));
@@ -125,7 +142,7 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
     // Replies to this message waited for it (sent: they answer it; dead: they go on their own).
     if (next.status !== 'pending') await enqueue(cx.env.DELIVERIES, (await cx.store.replies(d.id)).map((delivery) => ({ kind: 'deliver', delivery })));
     if (next.status === 'pending') {
-      msg.retry({ delaySeconds: delaySeconds(next.nextAt, Date.now()) });
+      await later(cx, msg, d.id, next.nextAt);
     } else {
       if (next.status === 'dead') await cx.env.DEAD_LETTERS.send({ kind: 'dead', delivery: d.id, event: d.eventId, reason: next.reason });
       msg.ack();
@@ -151,10 +168,12 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
   for (const msg of batch.messages) {
     if (msg.body.kind !== 'deliver') continue;
     try {
-      const delivery = await cx.store.delivery(msg.body.delivery, Date.now() + EARLY_MS);
+      const dueBy = Date.now() + EARLY_MS;
+      const delivery = await cx.store.delivery(msg.body.delivery, dueBy);
       // Sent already, dead, or a stale copy of a message whose delivery now waits for a later
-      // retry; or a reply whose first message is not sent yet: queued again when that is.
-      if (!delivery || delivery.replyWaits) {
+      // retry; or a reply whose first message is not sent yet: queued again when that is. Or taken
+      // by another copy of the message (a replay's), in this batch or another.
+      if (!delivery || delivery.replyWaits || !(await cx.store.claim(delivery.id, dueBy, Date.now() + LEASE_MS))) {
         msg.ack();
         continue;
       }

@@ -14,6 +14,13 @@ export interface SqlStore extends Store {
   overdue(before: number, limit: number): Promise<DueDelivery[]>;
   /** Pending deliveries that answer this one's message and waited for it to be sent. */
   replies(id: number): Promise<number[]>;
+  /**
+   * Takes a pending delivery due by `dueBy` for one sender until `until` (or until its attempt is
+   * recorded): false when it is not due, or another sender took it.
+   */
+  claim(id: number, dueBy: number, until: number): Promise<boolean>;
+  /** When a pending delivery is next due (a claimed one given back unsent). */
+  schedule(id: number, at: number): Promise<void>;
 }
 
 export interface OutboxOptions {
@@ -58,6 +65,13 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
     },
     async replies(id) {
       return ids(SQL.replies, [id]);
+    },
+    async claim(id, dueBy, until) {
+      const [claimed] = await run.batch([{ sql: SQL.claim, params: [until, id, dueBy] }]);
+      return (claimed?.rows.length ?? 0) > 0;
+    },
+    async schedule(id, at) {
+      await run.batch([{ sql: SQL.schedule, params: [at, id] }]);
     },
     async overdue(before, limit) {
       return (await run.all<DueRow>(SQL.overdue, [before, limit])).map(dueDelivery);

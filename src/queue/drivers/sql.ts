@@ -62,6 +62,9 @@ export const SQL = {
   // for 9,000, where the few pending ones take 4 µs.
   pendingDestinations: `SELECT DISTINCT destination FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending'`,
   postpone: `UPDATE deliveries SET next_at = ? WHERE destination = ? AND status = 'pending' AND next_at < ?`,
+  // Taken by one sender (next_at moved to the end of its lease): a second copy of its queue message finds it not due.
+  claim: `UPDATE deliveries SET next_at = ? WHERE id = ? AND status = 'pending' AND next_at <= ? RETURNING id`,
+  schedule: `UPDATE deliveries SET next_at = ? WHERE id = ? AND status = 'pending'`,
   insertAttempt: 'INSERT INTO attempts (delivery_id, at, ok, detail) VALUES (?, ?, ?, ?)',
   updateDelivery: 'UPDATE deliveries SET status = ?, attempts = attempts + 1, next_at = ?, last_error = ?, ref = COALESCE(?, ref) WHERE id = ?',
   unrouted: `SELECT id, payload, received_at FROM events WHERE routed_at IS NULL ORDER BY received_at ${LIMIT}`,
