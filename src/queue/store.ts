@@ -181,6 +181,8 @@ export interface DueDelivery {
   readonly message: unknown;
   readonly attempts: number;
   readonly createdAt: number;
+  /** When it is due (a claimed one: when its sender's hold ends). */
+  readonly nextAt: number;
   /** What the far end calls the message this one answers (Slack ts, Message-ID): send it as a reply. */
   readonly replyTo?: string;
   /** Set when the message it answers is not sent yet: wait for it (D1 reads it; Node's `due` leaves such out). */

@@ -11,12 +11,6 @@ import type { DeadLetter, WorkMessage } from './env.ts';
 /** The longest delay a queue message may be given (Cloudflare Queues: 12 hours). */
 const MAX_DELAY_S = 43_200;
 /**
- * A message may arrive this much before its delivery is due and still be sent. One that comes
- * earlier is a stale copy (its delivery was retried since) and is dropped; were the queue ever that
- * early, the sweep sends the delivery once it is overdue.
- */
-const EARLY_MS = 5_000;
-/**
  * How long a sender holds a delivery it took (store.claim) before another may: two copies of its
  * message (a replay's beside a retry's) must not both send it. Far longer than a send takes; should
  * the sender die, the sweep queues the delivery again once it is overdue.
@@ -123,7 +117,7 @@ async function later(cx: WorkerContext, msg: Message<WorkMessage>, delivery: num
  * Sends one channel's deliveries in turn, paced (Slack: about one a second per channel). After a
  * Retry-After, the rest wait as long as it says, without being tried.
  */
-async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: number): Promise<void> {
+async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: number, paced: boolean): Promise<void> {
   let holdUntil = 0;
   let nextAt = 0;
   for (const { msg, delivery: d } of group) {
@@ -136,7 +130,11 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
     const result = await sendOnce(d, cx.connections.get(d.destination), cx.log);
     const at = Date.now();
     nextAt = at + intervalMs;
-    if (!result.ok && result.retryAfterMs !== undefined) holdUntil = at + result.retryAfterMs;
+    if (!result.ok && result.retryAfterMs !== undefined) {
+      holdUntil = at + result.retryAfterMs;
+      // The channel's messages in later batches find their deliveries not due, and wait too.
+      if (paced) await cx.store.postpone(d.destination, holdUntil);
+    }
     const { next, record } = settleAttempt(d, result, at, cx.policy, cx.log);
     await cx.store.record([record]);
     // Replies to this message waited for it (sent: they answer it; dead: they go on their own).
@@ -152,7 +150,7 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
 
 /** A batch from the delivery queue: route events, send deliveries; each message settles on its own. */
 export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerContext): Promise<void> {
-  const groups = new Map<string, { intervalMs: number; due: Due[] }>();
+  const groups = new Map<string, { intervalMs: number; paced: boolean; due: Due[] }>();
   const retryLater = (msg: Message<WorkMessage>, e: unknown) => {
     cx.log.error('could not handle a queued message; the queue retries it', { message: JSON.stringify(msg.body), error: (e as Error).message });
     msg.retry();
@@ -168,19 +166,31 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
   for (const msg of batch.messages) {
     if (msg.body.kind !== 'deliver') continue;
     try {
-      const dueBy = Date.now() + EARLY_MS;
-      const delivery = await cx.store.delivery(msg.body.delivery, dueBy);
-      // Sent already, dead, or a stale copy of a message whose delivery now waits for a later
-      // retry; or a reply whose first message is not sent yet: queued again when that is. Or taken
-      // by another copy of the message (a replay's), in this batch or another.
-      if (!delivery || delivery.replyWaits || !(await cx.store.claim(delivery.id, dueBy, Date.now() + LEASE_MS))) {
+      // Never early: a Retry-After is honoured to the millisecond. A message the queue hands over
+      // before its delivery is due is queued again for then.
+      const dueBy = Date.now();
+      const delivery = await cx.store.delivery(msg.body.delivery, Number.MAX_SAFE_INTEGER);
+      // Sent already, or dead; or a reply whose first message is not sent yet: queued again when
+      // that is.
+      if (!delivery || delivery.replyWaits) {
+        msg.ack();
+        continue;
+      }
+      // Not due yet: its channel is held back by a Retry-After another batch got, or it waits for a
+      // later retry (a second copy of its message, a replay's), or another sender holds it. It goes then.
+      if (delivery.nextAt > dueBy) {
+        await later(cx, msg, delivery.id, delivery.nextAt);
+        continue;
+      }
+      // Taken by another copy of the message, in this batch or another.
+      if (!(await cx.store.claim(delivery.id, dueBy, Date.now() + LEASE_MS))) {
         msg.ack();
         continue;
       }
       const dest = cx.config.destinations.get(delivery.destination);
       const pace = dest?.kind.pacing?.(dest.settings);
       const key = pace?.key ?? `delivery ${delivery.id}`;
-      const group = groups.get(key) ?? { intervalMs: pace?.intervalMs ?? 0, due: [] };
+      const group = groups.get(key) ?? { intervalMs: pace?.intervalMs ?? 0, paced: pace !== undefined, due: [] };
       group.due.push({ msg, delivery });
       groups.set(key, group);
     } catch (e) {
@@ -191,7 +201,7 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
     ...routing,
     ...releasing,
     ...[...groups.values()].map((g) =>
-      sendInTurn(cx, g.due, g.intervalMs).catch((e: Error) => {
+      sendInTurn(cx, g.due, g.intervalMs, g.paced).catch((e: Error) => {
         cx.log.error('could not record a delivery; the queue retries it', { error: e.message });
         for (const { msg } of g.due) msg.retry();
       }),

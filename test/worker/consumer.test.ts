@@ -15,6 +15,7 @@ import type { WorkerContext } from '../../src/worker/context.ts';
 import type { WorkMessage } from '../../src/worker/env.ts';
 import { compileTemplate } from '../../src/node/template-compiler.ts';
 import { startHttpServer } from '../support/http-server.ts';
+import { startSlackApi } from '../support/slack-api.ts';
 import { commit, newEvent, tempD1 } from '../support/store.ts';
 
 /** A batch as the queue hands it over, with what was acknowledged and what was queued anew. */
@@ -30,18 +31,19 @@ describe('the delivery queue consumer', () => {
     for (const c of cleanups.splice(0)) await c();
   });
 
-  /** One pending delivery to a webhook answering `status`, and a context to consume its messages with. */
-  async function onePending(status: number) {
-    const hook = await startHttpServer(() => ({ status }));
-    cleanups.push(hook.close);
+  /**
+   * Pending deliveries to `destination` (one per event), and a context to consume their messages
+   * with: the rules file's destinations, connected with `env`.
+   */
+  async function pending(destinations: string, env: Record<string, string>, events = 1) {
     const { db, close } = await tempD1();
     cleanups.push(close);
     const store = d1Store(db);
-    const event = newEvent({ destinations: ['hook'] });
-    await commit(store, [event], 0);
-    const [delivery] = await store.due('hook', Date.now(), 10, new Set());
-    const loaded = loadConfig(`destinations:\n  hook: { type: webhook, url: "${hook.url}/hook" }\nrules: []\n`, {
-      file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined,
+    const posted = Array.from({ length: events }, () => newEvent({ destinations: ['to'] }));
+    await commit(store, posted, 0);
+    const deliveries = await store.due('to', Date.now(), 10, new Set());
+    const loaded = loadConfig(`destinations:\n  to: ${destinations}\nrules: []\n`, {
+      file: 'rules.yaml', env, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined,
     });
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     // The queues are Cloudflare's: these record what the consumer queues.
@@ -54,11 +56,19 @@ describe('the delivery queue consumer', () => {
       store,
       log: silentLogger,
       config: loaded.config,
-      connections: connectDestinations(loaded.config, {}, silentLogger),
+      connections: connectDestinations(loaded.config, env, silentLogger),
       policy: DEFAULT_POLICY,
       env: { DELIVERIES: queue, DEAD_LETTERS: queue },
     } as unknown as WorkerContext;
-    return { hook, store, event, delivery: delivery!, cx, queued };
+    return { store, events: posted, deliveries, cx, queued };
+  }
+
+  /** One pending delivery to a webhook answering `status`. */
+  async function onePending(status: number) {
+    const hook = await startHttpServer(() => ({ status }));
+    cleanups.push(hook.close);
+    const p = await pending(`{ type: webhook, url: "${hook.url}/hook" }`, {});
+    return { ...p, hook, event: p.events[0]!, delivery: p.deliveries[0]! };
   }
 
   it('sends a delivery once when two copies of its message come together (a replay\'s beside a retry\'s)', async () => {
@@ -77,5 +87,28 @@ describe('the delivery queue consumer', () => {
     expect(hook.requests).toHaveLength(1);
     expect(acked).toHaveLength(1);
     expect(queued).toEqual([{ body: { kind: 'deliver', delivery: delivery.id }, delaySeconds: expect.any(Number) }]);
+  });
+
+  it('holds back a Slack channel\'s messages in later batches while a Retry-After lasts, and queues them for when it ends', async () => {
+    let answered429At = 0;
+    const slack = await startSlackApi((_post, n) => {
+      if (n > 1) return undefined;
+      answered429At = Date.now();
+      return { status: 429, headers: { 'retry-after': '3' }, body: { ok: false, error: 'ratelimited' } };
+    });
+    cleanups.push(slack.close);
+    const { deliveries, cx, queued } = await pending('{ type: slack, channel: "#desk" }', { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url }, 2);
+    const [first, second] = deliveries;
+    await consumeWork(work([{ kind: 'deliver', delivery: first!.id }]).batch, cx);
+    expect(slack.attempts).toHaveLength(1);
+
+    // The next batch: its message finds the delivery not due, and goes when the Retry-After ends.
+    const { batch, acked } = work([{ kind: 'deliver', delivery: second!.id }]);
+    await consumeWork(batch, cx);
+    expect(slack.attempts).toHaveLength(1);
+    expect(acked).toHaveLength(1);
+    const again = queued.filter((q) => (q.body as { delivery: number }).delivery === second!.id);
+    expect(again).toHaveLength(1);
+    expect(Date.now() + again[0]!.delaySeconds! * 1000).toBeGreaterThanOrEqual(answered429At + 3_000);
   });
 });

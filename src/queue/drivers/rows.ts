@@ -42,6 +42,7 @@ export interface DueRow {
   message: string;
   attempts: number;
   created_at: number;
+  next_at: number;
   reply_ref: string | null;
   reply_waits: number | null;
 }
@@ -69,6 +70,7 @@ export const dueDelivery = (r: DueRow): DueDelivery => ({
   message: JSON.parse(r.message),
   attempts: r.attempts,
   createdAt: r.created_at,
+  nextAt: r.next_at,
   ...(r.reply_ref ? { replyTo: r.reply_ref } : {}),
   ...(r.reply_waits ? { replyWaits: true } : {}),
 });
