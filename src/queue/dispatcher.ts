@@ -10,6 +10,8 @@ import type { AttemptRecord, DueDelivery, Store } from './store.ts';
 
 /** How often to look for deliveries whose destination left the rules. */
 const ORPHAN_CHECK_MS = 10_000;
+/** How soon to try again to record results the store refused. */
+const RECORD_RETRY_MS = 1_000;
 
 /** What the dispatcher sends with: the current destinations and their connections (hot reload swaps them). */
 export interface Routes {
@@ -40,6 +42,7 @@ export class Dispatcher {
   /** Destinations a Retry-After holds back, until when: kept in the store too, so that a restart keeps to it. */
   private postponed = new Map<string, number>();
   private flushScheduled = false;
+  private stopped = false;
   private nextOrphanCheck = 0;
   private readonly loop: WorkLoop;
   private readonly now: () => number;
@@ -66,6 +69,7 @@ export class Dispatcher {
 
   /** Stops taking work, waits up to `graceMs` for sends in flight, records their results. */
   async stop(graceMs = 10_000): Promise<void> {
+    this.stopped = true;
     this.loop.stop();
     let timeout: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.allSettled([...this.sends]), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
@@ -149,8 +153,17 @@ export class Dispatcher {
       await this.store.record(batch.map((b) => b.record));
       for (const [destination, until] of postponed) await this.store.postpone(destination, until);
     } catch (e) {
-      // Not recorded: the deliveries stay pending and are sent again, never lost.
-      this.options.log.error('could not record delivery results', { error: (e as Error).message });
+      // Not recorded (the database is locked, the disk full): kept, and recorded later. Their
+      // places stay taken meanwhile, so that what was sent is not sent again; only a stop of the
+      // process before then leaves them pending, to go out again after the restart.
+      this.options.log.error('could not record delivery results; trying again shortly', { error: (e as Error).message });
+      this.results = [...batch, ...this.results];
+      for (const [destination, until] of postponed) this.postponed.set(destination, Math.max(this.postponed.get(destination) ?? 0, until));
+      if (!this.stopped) {
+        this.flushScheduled = true;
+        setTimeout(() => void this.flush(), RECORD_RETRY_MS).unref?.();
+      }
+      return;
     }
     for (const { record, destination } of batch) {
       this.inflight.delete(record.deliveryId);
