@@ -3,7 +3,8 @@ import { sampleFrom, type Sample } from '../check/samples.ts';
 import { formatError, type ConfigError } from '../config/errors.ts';
 import { readRulesFile } from '../node/rules-file.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
-import { counted, EXIT, type Out } from './exit.ts';
+import { counted } from '../words.ts';
+import { EXIT, type Out } from './exit.ts';
 import { readPayloads } from './payloads.ts';
 
 export interface CheckOptions {

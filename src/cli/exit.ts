@@ -10,6 +10,3 @@ export const EXIT = {
 
 /** Where a command writes a line. */
 export type Out = (line: string) => void;
-
-/** "1 error", "2 errors". */
-export const counted = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;

@@ -11,7 +11,8 @@ import { Planner } from '../deliver/plan.ts';
 import { parseEnvelope, type VcsEvent } from '../events/envelope.ts';
 import { SAMPLE_IDS, samplePayload } from '../events/samples.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
-import { counted, EXIT, type Out } from './exit.ts';
+import { counted } from '../words.ts';
+import { EXIT, type Out } from './exit.ts';
 import { loadRules, printRule } from './test.ts';
 
 /** A case ready to run: its payload and where it is. */

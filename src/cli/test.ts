@@ -5,7 +5,8 @@ import { Planner } from '../deliver/plan.ts';
 import { readRulesFile } from '../node/rules-file.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
 import { formatFalsePart } from '../rules/explain.ts';
-import { counted, EXIT, type Out } from './exit.ts';
+import { counted } from '../words.ts';
+import { EXIT, type Out } from './exit.ts';
 import { readPayloads, type Payload } from './payloads.ts';
 
 /** A payload's result: its trial, or why it could not be tried. */

@@ -131,7 +131,7 @@ export class Dispatcher {
     if (!result.ok && result.retryAfterMs !== undefined && pace) {
       // The far end said when it takes messages again: everything for that channel waits.
       this.pacers.set(pace.key, Math.max(this.pacers.get(pace.key) ?? 0, at + result.retryAfterMs));
-      this.postponed.set(dest.name, Math.max(this.postponed.get(dest.name) ?? 0, at + result.retryAfterMs));
+      this.postpone(dest.name, at + result.retryAfterMs);
     }
     const { record } = settleAttempt(d, result, at, this.policy, this.options.log, this.options.random);
     this.results.push({ destination: dest.name, record });
@@ -139,6 +139,10 @@ export class Dispatcher {
       this.flushScheduled = true;
       afterIo(() => void this.flush());
     }
+  }
+
+  private postpone(destination: string, until: number): void {
+    this.postponed.set(destination, Math.max(this.postponed.get(destination) ?? 0, until));
   }
 
   /** Records finished attempts in one transaction, then frees their places. */
@@ -158,7 +162,7 @@ export class Dispatcher {
       // process before then leaves them pending, to go out again after the restart.
       this.options.log.error('could not record delivery results; trying again shortly', { error: (e as Error).message });
       this.results = [...batch, ...this.results];
-      for (const [destination, until] of postponed) this.postponed.set(destination, Math.max(this.postponed.get(destination) ?? 0, until));
+      for (const [destination, until] of postponed) this.postpone(destination, until);
       if (!this.stopped) {
         this.flushScheduled = true;
         setTimeout(() => void this.flush(), RECORD_RETRY_MS).unref?.();

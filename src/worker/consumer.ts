@@ -117,7 +117,7 @@ async function later(cx: WorkerContext, msg: Message<WorkMessage>, delivery: num
  * Sends one channel's deliveries in turn, paced (Slack: about one a second per channel). After a
  * Retry-After, the rest wait as long as it says, without being tried.
  */
-async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: number, paced: boolean): Promise<void> {
+async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: number): Promise<void> {
   let holdUntil = 0;
   let nextAt = 0;
   for (const { msg, delivery: d } of group) {
@@ -132,8 +132,8 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
     nextAt = at + intervalMs;
     if (!result.ok && result.retryAfterMs !== undefined) {
       holdUntil = at + result.retryAfterMs;
-      // The channel's messages in later batches find their deliveries not due, and wait too.
-      if (paced) await cx.store.postpone(d.destination, holdUntil);
+      // A paced channel's messages in later batches find their deliveries not due, and wait too.
+      if (intervalMs > 0) await cx.store.postpone(d.destination, holdUntil);
     }
     const { next, record } = settleAttempt(d, result, at, cx.policy, cx.log);
     await cx.store.record([record]);
@@ -150,7 +150,7 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
 
 /** A batch from the delivery queue: route events, send deliveries; each message settles on its own. */
 export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerContext): Promise<void> {
-  const groups = new Map<string, { intervalMs: number; paced: boolean; due: Due[] }>();
+  const groups = new Map<string, { intervalMs: number; due: Due[] }>();
   const retryLater = (msg: Message<WorkMessage>, e: unknown) => {
     cx.log.error('could not handle a queued message; the queue retries it', { message: JSON.stringify(msg.body), error: (e as Error).message });
     msg.retry();
@@ -169,7 +169,7 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
       // Never early: a Retry-After is honoured to the millisecond. A message the queue hands over
       // before its delivery is due is queued again for then.
       const dueBy = Date.now();
-      const delivery = await cx.store.delivery(msg.body.delivery, Number.MAX_SAFE_INTEGER);
+      const delivery = await cx.store.delivery(msg.body.delivery);
       // Sent already, or dead; or a reply whose first message is not sent yet: queued again when
       // that is.
       if (!delivery || delivery.replyWaits) {
@@ -190,7 +190,7 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
       const dest = cx.config.destinations.get(delivery.destination);
       const pace = dest?.kind.pacing?.(dest.settings);
       const key = pace?.key ?? `delivery ${delivery.id}`;
-      const group = groups.get(key) ?? { intervalMs: pace?.intervalMs ?? 0, paced: pace !== undefined, due: [] };
+      const group = groups.get(key) ?? { intervalMs: pace?.intervalMs ?? 0, due: [] };
       group.due.push({ msg, delivery });
       groups.set(key, group);
     } catch (e) {
@@ -201,7 +201,7 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
     ...routing,
     ...releasing,
     ...[...groups.values()].map((g) =>
-      sendInTurn(cx, g.due, g.intervalMs, g.paced).catch((e: Error) => {
+      sendInTurn(cx, g.due, g.intervalMs).catch((e: Error) => {
         cx.log.error('could not record a delivery; the queue retries it', { error: e.message });
         for (const { msg } of g.due) msg.retry();
       }),
@@ -220,7 +220,7 @@ export async function consumeDead(batch: MessageBatch<DeadLetter>, cx: WorkerCon
     if (body.kind === 'dead') {
       cx.log.warn('delivery in the dead-letter queue', { event: body.event, delivery: body.delivery, reason: body.reason });
     } else if (body.kind === 'deliver') {
-      const d = await cx.store.delivery(body.delivery, Number.MAX_SAFE_INTEGER);
+      const d = await cx.store.delivery(body.delivery);
       if (d) {
         const reason = `the delivery queue gave up after ${counted(msg.attempts, 'attempt')}`;
         await cx.store.record([{ deliveryId: d.id, at: Date.now(), ok: false, detail: reason, status: 'dead' }]);

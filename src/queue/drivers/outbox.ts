@@ -6,8 +6,8 @@ import { eventsQuery, SQL } from './sql.ts';
 
 /** The store every driver gives, plus the lookups by id the Workers queue consumer needs. */
 export interface SqlStore extends Store {
-  /** A pending delivery due by `dueBy`, to send; undefined when it was sent, is dead, or waits for later. */
-  delivery(id: number, dueBy: number): Promise<DueDelivery | undefined>;
+  /** A pending delivery, due or not (`nextAt` says when); undefined when it was sent or is dead. */
+  delivery(id: number): Promise<DueDelivery | undefined>;
   /** A committed event not yet routed. */
   unroutedEvent(id: string): Promise<UnroutedEvent | undefined>;
   /** Pending deliveries due before `before`, oldest first: for the sweep that re-queues lost messages. */
@@ -59,8 +59,8 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
       const rows = await run.all<DueRow>(SQL.due, [destination, now, limit + skip.size]);
       return rows.filter((r) => !skip.has(r.id)).slice(0, limit).map(dueDelivery);
     },
-    async delivery(id, dueBy) {
-      const row = await first<DueRow>(SQL.delivery, [id, dueBy]);
+    async delivery(id) {
+      const row = await first<DueRow>(SQL.delivery, [id]);
       return row && dueDelivery(row);
     },
     async replies(id) {

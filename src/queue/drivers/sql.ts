@@ -53,7 +53,7 @@ export const SQL = {
     WHERE d.status = 'pending' AND d.next_at <= ? AND COALESCE(rm.status, r.status, '') NOT IN ('pending', 'held')
     ORDER BY d.next_at, d.id ${LIMIT}`,
   delivery: `SELECT ${DUE_COLUMNS} FROM deliveries d ${REPLY_JOIN}
-    WHERE d.id = ? AND d.status = 'pending' AND d.next_at <= ?`,
+    WHERE d.id = ? AND d.status = 'pending'`,
   unroutedEvent: 'SELECT id, payload, received_at FROM events WHERE id = ? AND routed_at IS NULL',
   // Deliveries that waited for this one's message (or the digest's that carries it) to answer it.
   replies: `SELECT d.id FROM deliveries d JOIN deliveries r ON r.id = d.reply_to WHERE ? IN (r.id, r.merged_into) AND d.status = 'pending'`,
