@@ -30,10 +30,11 @@ export interface Sent extends DueDelivery {
  * The routing and release of a real rules file over a real database (a SQLite file, or D1 in
  * workerd), with the clock in the
  * test's hands: every step takes the time it happens at. `send` plays the dispatcher: it takes
- * every sendable delivery and records it sent, with a reference replies can answer.
+ * every sendable delivery and records it sent, with a reference replies can answer. `readFile`
+ * reads template files named by the rules (none by default).
  */
-export function holdHarness(yaml: string, driver: Driver = sqliteDriver()) {
-  const loaded = loadConfig(yaml, { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined });
+export function holdHarness(yaml: string, driver: Driver = sqliteDriver(), readFile: (path: string) => string | undefined = () => undefined) {
+  const loaded = loadConfig(yaml, { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.path}: ${e.message}`).join('\n'));
   const config = loaded.config;
   const planner = new Planner(config, compileTemplate);

@@ -1,0 +1,50 @@
+/**
+ * What the rate desk and finance get from the shipped rules.yaml and templates, as written (its
+ * real group interval, flap time and the rest), over a real SQLite file with a clock the tests move.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { holdHarness, sqliteDriver, type Sent } from '../support/holds.ts';
+
+const MIN = 60_000;
+// Friday 2026-11-27, 10:00 in Kyiv (UTC+2).
+const T0 = Date.parse('2026-11-27T08:00:00Z');
+
+const harnesses: Array<ReturnType<typeof holdHarness>> = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) await h.close();
+});
+const shipped = () => {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const h = holdHarness(readFileSync('rules.yaml', 'utf8'), sqliteDriver(), read);
+  harnesses.push(h);
+  return h;
+};
+
+const zero = (client: number) => ({ events_id: 'clients.balance_zero', object_id: client });
+const notzero = (client: number) => ({ events_id: 'clients.balance_notzero', object_id: client });
+const mail = (s: Sent) => s.message as { subject: string; text: string };
+
+describe('the shipped rules, for finance', () => {
+  it('tell finance when a balance reaches zero again after its recovery was sent: the last e-mail is never a stale "recovered"', async () => {
+    const h = shipped();
+    await h.post(T0, zero(12));
+    expect((await h.tick(T0)).map((s) => mail(s).subject)).toEqual(['Balance reached zero: client #12']);
+    await h.post(T0 + 5 * MIN, notzero(12));
+    // Sent once the flap time (10 min) has passed without the balance going back to zero.
+    const recovered = await h.tick(T0 + 15 * MIN);
+    expect(recovered).toHaveLength(1);
+    expect(mail(recovered[0]!).text).toContain('Client balance recovered above zero');
+    // 20 minutes after the first e-mail the balance is at zero again, and stays there.
+    await h.post(T0 + 20 * MIN, zero(12));
+    const again = await h.tick(T0 + 20 * MIN);
+    expect(again.map((s) => mail(s).subject)).toEqual(['Balance reached zero: client #12']);
+    expect(again[0]!.replyTo).toBeUndefined();
+  });
+});
