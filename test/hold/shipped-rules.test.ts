@@ -47,4 +47,18 @@ describe('the shipped rules, for finance', () => {
     expect(again.map((s) => mail(s).subject)).toEqual(['Balance reached zero: client #12']);
     expect(again[0]!.replyTo).toBeUndefined();
   });
+
+  it('answer the "reached zero" e-mail with a "recovered" one whose subject names the client and is that e-mail\'s, as a reply\'s is', async () => {
+    const h = shipped();
+    await h.post(T0, zero(12), zero(13));
+    const opened = await h.tick(T0);
+    await h.post(T0 + 5 * MIN, notzero(12), notzero(13));
+    const replies = await h.tick(T0 + 15 * MIN);
+    expect(replies.map((s) => mail(s).subject).sort()).toEqual(['Re: Balance reached zero: client #12', 'Re: Balance reached zero: client #13']);
+    for (const r of replies) {
+      const root = opened.find((o) => `ref-${o.id}` === r.replyTo)!;
+      expect(mail(r).subject).toBe(`Re: ${mail(root).subject}`);
+    }
+    expect(mail(replies[0]!).text).toContain('Client balance recovered above zero');
+  });
 });
