@@ -118,7 +118,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     }
   });
 
-  it('groups failures from one mailbox: the first at once, the next ones wait for one digest', async () => {
+  it('groups failures from one mailbox and vendor: the first at once, the next ones wait for one digest', async () => {
     const failure = (n: number) => {
       const p = JSON.parse(fixture('email_rates_manager.no_attachments'));
       p.event.object_id = 8800 + n;
@@ -135,7 +135,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       const event = (await routedStatus(id)) as unknown as { status: string; deliveryDetails: Array<{ hold: string; group: { label: string; size: number; flushAt: number } }> };
       expect(event.status).toBe('held');
       expect(event.deliveryDetails[0]!.hold).toBe('group');
-      expect(event.deliveryDetails[0]!.group).toMatchObject({ label: 'burst@carrier.example', size: 3 });
+      expect(event.deliveryDetails[0]!.group).toMatchObject({ label: 'burst@carrier.example, Vendor Rates <rates@vendor.example>', size: 3 });
       expect(event.deliveryDetails[0]!.group.flushAt).toBeGreaterThan(Date.now() + 4 * 60_000);
     }
     expect(slack.posts.length - before).toBe(1);

@@ -27,6 +27,35 @@ const shipped = () => {
   return h;
 };
 
+const text = (s: Sent) => (s.message as { text: string }).text;
+const failure = (n: number, vendor: string, mailbox = 'rates@carrier.example') => ({
+  events_id: 'email_rates_manager.no_attachments',
+  object_id: String(77000 + n),
+  data: {
+    credentials: { login: mailbox, host: 'imap.carrier.example' },
+    message: { from: `${vendor} <rates@${vendor.toLowerCase()}.example>`, id: String(77000 + n), subject: `${vendor} deck ${n}` },
+    rate_tables: [{ id: n, name: `${vendor} Premium` }],
+  },
+});
+
+describe('the shipped rules, for the rate desk', () => {
+  it('tell the rate desk at once of each vendor whose deck fails, also when another vendor\'s failures to the same mailbox came first', async () => {
+    const h = shipped();
+    const atOnce: Sent[] = [];
+    await h.post(T0, failure(1, 'Alpha'));
+    atOnce.push(...(await h.tick(T0)));
+    await h.post(T0 + 1000, failure(2, 'Alpha'), failure(3, 'Beta'));
+    atOnce.push(...(await h.tick(T0 + 1000)));
+    await h.post(T0 + 2000, failure(4, 'Beta'), failure(5, 'Alpha'));
+    atOnce.push(...(await h.tick(T0 + 2000)));
+    expect(atOnce.map((s) => /Subject:\* (.*)/.exec(text(s))?.[1])).toEqual(['Alpha deck 1', 'Beta deck 3']);
+    // The repeats five minutes later, one message per vendor: Alpha's a digest of two, Beta's its one.
+    const later = await h.tick(T0 + 5 * 60_000 + 2000);
+    const decks = (s: Sent) => [...text(s).matchAll(/(\w+ deck \d+)/g)].map((m) => m[1]);
+    expect(later.map(decks).sort()).toEqual([['Alpha deck 2', 'Alpha deck 5'], ['Beta deck 4']]);
+  });
+});
+
 const zero = (client: number) => ({ events_id: 'clients.balance_zero', object_id: client });
 const notzero = (client: number) => ({ events_id: 'clients.balance_notzero', object_id: client });
 const mail = (s: Sent) => s.message as { subject: string; text: string };

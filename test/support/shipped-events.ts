@@ -18,8 +18,8 @@ export const PROVISIONING = ALL.filter((id) => id.startsWith('clients.accounts.'
 /** E-mailed to finance. */
 export const FINANCE = ['clients.balance_zero', 'clients.balance_notzero'];
 
-// The shipped rules group the rate desk's failures per mailbox: failures from one mailbox within
-// 5 minutes make one digest after the first message. Here each comes from its own mailbox, so each
+// The shipped rules group the rate desk's failures per mailbox and vendor: failures from one
+// mailbox and vendor within 5 minutes make one digest after the first message. Here each comes from its own mailbox, so each
 // is told at once.
 const MAILBOX: Record<string, string> = {
   'email_rates_manager.rate_tables_no_match': 'pricing@carrier.example',
