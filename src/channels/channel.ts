@@ -53,6 +53,11 @@ export interface ChannelKind<D, M> {
    * events' common title), `group.label`, `first_dt`, `last_dt`.
    */
   digestDefaults(): Record<string, string>;
+  /**
+   * Whether building these rendered parts would cut them to the channel's limits (Slack's 40,000
+   * characters), hiding their end; a digest then holds fewer events. Absent: nothing is cut.
+   */
+  cuts?(rendered: Readonly<Record<string, string>>): boolean;
   /** Builds the message from the rendered parts; throws when a rendered part is unusable. */
   build(rendered: Readonly<Record<string, string>>, destination: D): M;
   /** How many messages one destination of this kind may have in flight at once. */

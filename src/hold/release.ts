@@ -63,10 +63,17 @@ async function flushGroup(store: Store, planner: Planner, g: DueGroup, now: numb
   const destination = planner.config.destinations.get(g.destination);
   const window = windowFor(r, destination);
   if (window && !isOpen(window, now)) return { kind: 'defer-group', group: g.id, seenFlushAt: g.flushAt, until: nextOpen(window, now) };
-  const items = await store.groupItems(g.id, digestLimit);
+  let items = await store.groupItems(g.id, digestLimit);
   if (items.length === 0) return { kind: 'close-group', group: g.id, seenFlushAt: g.flushAt };
+  let full = items.length >= digestLimit;
+  // A digest its channel would cut (Slack's 40,000 characters) would hide the events at its end:
+  // it takes as many as fit, and the others go in the next one.
+  if (items.length > 1 && destination) {
+    const fit = fitting(planner, r, g, items);
+    if (fit < items.length) [items, full] = [items.slice(0, fit), true];
+  }
   // More than one digest's worth waits: the next digest goes at once, not an interval later.
-  const intervalMs = items.length >= digestLimit ? 0 : (r?.group?.intervalMs ?? 0);
+  const intervalMs = full ? 0 : (r?.group?.intervalMs ?? 0);
   const base = { kind: 'flush' as const, group: g.id, seenFlushAt: g.flushAt, intervalMs, items: items.map((i) => i.id) };
   // One event goes as its own message; a destination no longer in the rules cannot render a
   // digest, so its events go one by one (and are logged, as the dispatcher does for it).
@@ -74,11 +81,31 @@ async function flushGroup(store: Store, planner: Planner, g: DueGroup, now: numb
   return { ...base, digest: digestOf(planner, r, g, items) };
 }
 
+// A rule renamed or removed since: the default digest.
+const digestRule = (r: Rule | undefined, g: DueGroup): Rule => r ?? { name: g.rule, index: -1, events: [], to: [g.destination], templates: new Map(), continue: false };
+
+/** How many of the items, from the first, make a digest the channel sends whole (one goes as its own message). */
+function fitting(planner: Planner, r: Rule | undefined, g: DueGroup, items: readonly GroupItem[]): number {
+  const destination = planner.config.destinations.get(g.destination)!;
+  const cuts = destination.kind.cuts;
+  if (!cuts) return items.length;
+  const over = (n: number) => {
+    const parts = planner.renderer.renderDigestParts(digestRule(r, g), destination, items.slice(0, n), { label: g.label });
+    return parts.ok && cuts(parts.parts);
+  };
+  if (!over(items.length)) return items.length;
+  let [lo, hi] = [1, items.length - 1];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (over(mid)) hi = mid - 1;
+    else lo = mid;
+  }
+  return lo;
+}
+
 function digestOf(planner: Planner, r: Rule | undefined, g: DueGroup, items: readonly GroupItem[]) {
   const destination = planner.config.destinations.get(g.destination)!;
-  // A rule renamed or removed since: the default digest.
-  const digestRule: Rule = r ?? { name: g.rule, index: -1, events: [], to: [g.destination], templates: new Map(), continue: false };
-  const rendered = planner.renderer.renderDigest(digestRule, destination, items, { label: g.label });
+  const rendered = planner.renderer.renderDigest(digestRule(r, g), destination, items, { label: g.label });
   const note = `digest of ${items.length} events grouped by rule ${g.rule}${g.label ? ` (${g.label})` : ''}`;
   const base = { eventId: items[0]!.eventId, rule: g.rule, destination: g.destination, type: destination.type, note };
   if (rendered.ok) return { ...base, message: rendered.message };

@@ -127,6 +127,31 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect(subjects(digest!)).toHaveLength(100);
     });
 
+    it('never cuts a digest at Slack\'s 40,000 characters: the events that do not fit go in the next digest, at once', async () => {
+      const h = await harness(RATE_DESK('    group_wait: 0s\n    group_interval: 5m'));
+      await h.post(T0, failure(0));
+      expect(await h.tick(T0)).toHaveLength(1);
+      // 199 failures whose lines take about 400 characters each: some 80,000 in one digest.
+      const long = (n: number) => {
+        const f = failure(n);
+        return { ...f, data: { ...f.data, message: { ...f.data.message, subject: `deck ${n} (${'price list A-Z '.repeat(20).trim()})` } } };
+      };
+      await h.post(T0 + 1000, ...Array.from({ length: 199 }, (_, i) => long(i + 1)));
+      const digests: Sent[] = [];
+      for (let more = await h.tick(T0 + 5 * MIN); more.length > 0; more = await h.tick(T0 + 5 * MIN)) digests.push(...more);
+      expect(digests.length).toBeGreaterThan(1);
+      for (const d of digests) {
+        expect(text(d)).not.toContain('(truncated)');
+        expect(text(d).length).toBeLessThanOrEqual(40_000);
+        expect(text(d)).toMatch(new RegExp(`^\\*${subjects(d).length} × Rate e-mail had no attachments\\*`));
+      }
+      expect(digests.flatMap(subjects)).toEqual(Array.from({ length: 199 }, (_, i) => `deck ${i + 1}`));
+      // After them the group goes on as before: the next digest an interval after the last one.
+      await h.post(T0 + 6 * MIN, failure(300));
+      expect(await h.tick(T0 + 6 * MIN)).toEqual([]);
+      expect((await h.tick(T0 + 10 * MIN)).map(subjectsOfOne)).toEqual([['deck 300']]);
+    });
+
     it('keeps mailboxes apart: each group has its own message and its own digest', async () => {
       const h = await harness(RATE_DESK('    group_interval: 5m'));
       await h.post(T0, failure(1, 'a@x'), failure(2, 'b@x'), failure(3, 'a@x'), failure(4, 'b@x'), failure(5, 'b@x'));

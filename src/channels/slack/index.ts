@@ -5,7 +5,7 @@ import { escapeSlack, escapeSlackJson } from '../../template/escape.ts';
 import { fetchPost, sendHttp, type HttpPost } from '../http-post.ts';
 import { httpOutcome, networkOutcome, retry, sent, slackOutcome } from '../outcome.ts';
 import { checkUrl, HTTP_PROTOCOLS } from '../url.ts';
-import { fitBlocks, fitText40k } from './limits.ts';
+import { fitBlocks, fitText40k, overLimits } from './limits.ts';
 
 export const slackSettings = z
   .strictObject({
@@ -118,6 +118,15 @@ export function slackChannel(runtime: SlackRuntime = {}): ChannelKind<SlackSetti
     },
     defaults: (title, details) => ({ text: defaultText(title, details) }),
     digestDefaults: () => ({ text: DIGEST_TEXT }),
+    cuts(rendered) {
+      let blocks: Record<string, unknown>[] | undefined;
+      try {
+        blocks = parseBlocks(rendered.blocks ?? '');
+      } catch {
+        return false; // not a message at all: build says why
+      }
+      return overLimits(rendered.text ?? '', blocks).length > 0;
+    },
     build(rendered) {
       const blocks = parseBlocks(rendered.blocks ?? '');
       const text = fitText40k(rendered.text ?? '');
