@@ -78,7 +78,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     expect(byError.text).toContain('• *Vendor:* Vendor Rates &lt;rates@vendor.example&gt;');
     expect(byError.text).toContain('• *Mailbox:* rates@carrier.example on imap.example.net');
     expect(byError.text).toContain('• *Rate tables:* Vendor A - Premium, Vendor A - Standard');
-    expect(byError.text).toContain('_2022-01-24 17:44 EET · email_rates_manager.file_processing_error_');
+    expect(byError.text).toContain('_2022-01-24 17:44 EET · email_rates_manager.file_processing_error (object 77798)_');
     expect(slack.posts.some((p) => p.text.includes("the vendor's e-mail had no attachment"))).toBe(true);
     expect(slack.posts.some((p) => p.text.includes('no rate table matches its sender and subject'))).toBe(true);
     const importFailed = slack.posts.find((p) => p.text.includes('importd.process_failed'))!;

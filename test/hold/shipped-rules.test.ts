@@ -54,6 +54,20 @@ describe('the shipped rules, for the rate desk', () => {
     const decks = (s: Sent) => [...text(s).matchAll(/(\w+ deck \d+)/g)].map((m) => m[1]);
     expect(later.map(decks).sort()).toEqual([['Alpha deck 2', 'Alpha deck 5'], ['Beta deck 4']]);
   });
+
+  it('name the VCS object in the rate desk\'s message: the vendor e-mail\'s id, the import\'s queue item', async () => {
+    const h = shipped();
+    await h.post(T0, failure(1, 'Alpha'), {
+      events_id: 'importd.process_failed',
+      object_id: 911,
+      data: { rate_tables_id: 74, rate_table_name: 'Vendor A - Premium', file_name: 'a.csv', errors: ['Line 15: rate is not a number'] },
+    });
+    const sent = await h.tick(T0);
+    expect(sent.map((s) => text(s).trim().split('\n').pop()).sort()).toEqual([
+      '_2026-11-27 10:00 EET · email_rates_manager.no_attachments (object 77001)_',
+      '_2026-11-27 10:00 EET · importd.process_failed (object 911)_',
+    ]);
+  });
 });
 
 const zero = (client: number) => ({ events_id: 'clients.balance_zero', object_id: client });
