@@ -68,6 +68,27 @@ describe('the shipped rules, for the rate desk', () => {
       '_2026-11-27 10:00 EET · importd.process_failed (object 911)_',
     ]);
   });
+
+  it('show an import\'s errors and an error code as they come, never as [object Object] or not at all', async () => {
+    const h = shipped();
+    const failed = (objectId: number, rateTable: string, errors: unknown) => ({ events_id: 'importd.process_failed', object_id: objectId, data: { rate_table_name: rateTable, errors } });
+    await h.post(
+      T0,
+      failed(912, 'Table A', [{ line: 14, message: 'unknown code format' }]),
+      failed(913, 'Table B', 'Line 3: rate is not a number'),
+      { events_id: 'email_rates_manager.file_processing_error', object_id: '5', data: { error: { code: 'no-rates-found' }, credentials: { login: 'r@x', host: 'h' }, message: { from: 'V <v@v>', id: '5', subject: 's' } } },
+    );
+    const sent = (await h.tick(T0)).map(text).sort();
+    for (const t of sent) expect(t).not.toContain('[object Object]');
+    expect(sent[0]).toMatch(/^:rotating_light: \*Rate import failed\*: no-rates-found\n/);
+    expect(sent[1]).toContain('• {"line":14,"message":"unknown code format"}\n');
+    expect(sent[2]).toContain('• Line 3: rate is not a number\n');
+    // And in a digest.
+    await h.post(T0 + 1000, failed(914, 'Table A', [{ line: 15, message: 'bad rate' }]), failed(915, 'Table A', 'Line 9: no code'));
+    const [digest] = await h.tick(T0 + 5 * MIN + 1000);
+    expect(text(digest!)).toContain(': {"line":15,"message":"bad rate"}');
+    expect(text(digest!)).toContain(': Line 9: no code');
+  });
 });
 
 const zero = (client: number) => ({ events_id: 'clients.balance_zero', object_id: client });
