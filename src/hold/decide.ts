@@ -237,7 +237,7 @@ class Decisions {
       }
     }
     if (rule.throttle && decided.status !== 'held') {
-      const held = this.throttle(rule, d, context);
+      const held = this.throttle(rule, d, context, outcome?.kind === 'root' && this.closeWasTold(rule.incident!, d.destination, context));
       if (held.note) return { ...d, ...decided, status: 'suppressed', hold: 'throttle', note: held.note };
       if (held.count > 0) extra = { ...extra, held: { count: held.count, since: new Date(held.since!).toISOString() } };
     }
@@ -265,14 +265,28 @@ class Decisions {
     return { ...rendered, ...decided };
   }
 
-  /** Takes a place in the rule's throttle for this key, or holds the message back. */
-  private throttle(rule: Rule, d: PlannedDelivery, context: Record<string, unknown>): { count: number; since?: number; note?: string } {
+  /**
+   * Whether the incident this event reopens had its close told to the destination: the previous
+   * incident's first message there went, so its reply did. (Read before this event's messages
+   * become the incident's new first messages.)
+   */
+  private closeWasTold(name: string, destination: string, context: Record<string, unknown>): boolean {
+    const root = this.incidents.get(this.incidentId(name, context))!.roots[destination];
+    return root !== undefined && root !== 'suppressed';
+  }
+
+  /**
+   * Takes a place in the rule's throttle for this key, or holds the message back. `mustSend`: an
+   * incident's reopening after its close was told, which a throttle never holds back, or the last
+   * message would say "recovered" while the balance is at zero again; it still takes a place.
+   */
+  private throttle(rule: Rule, d: PlannedDelivery, context: Record<string, unknown>, mustSend: boolean): { count: number; since?: number; note?: string } {
     const { max, perMs } = rule.throttle!;
     const { key } = keyOf(rule.throttle!.key, context);
     const t = this.throttles.get(JSON.stringify([d.rule, d.destination, key]))!;
     const cur = t.now;
     t.changed = true;
-    if (!cur || cur.periodStart + perMs <= this.now || cur.sent < max) {
+    if (mustSend || !cur || cur.periodStart + perMs <= this.now || cur.sent < max) {
       const report = { count: cur?.held ?? 0, ...(cur?.heldSince !== undefined ? { since: cur.heldSince } : {}) };
       const fresh = !cur || cur.periodStart + perMs <= this.now;
       t.now = { rule: d.rule, destination: d.destination, key, periodStart: fresh ? this.now : cur!.periodStart, sent: fresh ? 1 : cur!.sent + 1, held: 0 };

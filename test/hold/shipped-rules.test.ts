@@ -112,6 +112,22 @@ describe('the shipped rules, for finance', () => {
     expect(again[0]!.replyTo).toBeUndefined();
   });
 
+  it('hold back a repeat of "reached zero" while the balance is still at zero, and count it in the next e-mail', async () => {
+    const h = shipped();
+    await h.post(T0, zero(12));
+    expect(await h.tick(T0)).toHaveLength(1);
+    // VCS says it again a minute later: the incident is open and the hour's e-mail went.
+    await h.post(T0 + MIN, zero(12));
+    expect(await h.tick(T0 + MIN)).toEqual([]);
+    await h.post(T0 + 5 * MIN, notzero(12));
+    expect(await h.tick(T0 + 15 * MIN)).toHaveLength(1);
+    // At zero again within the hour, after "recovered" went: told, with what was held back.
+    await h.post(T0 + 20 * MIN, zero(12));
+    const again = await h.tick(T0 + 20 * MIN);
+    expect(again.map((s) => mail(s).subject)).toEqual(['Balance reached zero: client #12']);
+    expect(mail(again[0]!).text).toContain('1 more "balance reached zero" e-mail for this client was held back since');
+  });
+
   it('answer the "reached zero" e-mail with a "recovered" one whose subject names the client and is that e-mail\'s, as a reply\'s is', async () => {
     const h = shipped();
     await h.post(T0, zero(12), zero(13));
