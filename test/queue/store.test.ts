@@ -109,6 +109,15 @@ describe.each(DRIVERS)('the store on %s', (_name, open) => {
     expect((await store.events({})).map((e) => e.id)).toEqual([fresh.id]);
   });
 
+  it('never prunes an event not yet routed, however old: it still has everything to send', async () => {
+    // Stored and acknowledged, then a crash (or a long stop) before routing: nothing is pending yet.
+    const old = Date.now() - 40 * 24 * HOUR;
+    const waiting = newEvent({ receivedAt: old });
+    await store.accept([waiting], 0);
+    expect(await store.prune(Date.now())).toBe(0);
+    expect((await store.unrouted(10)).map((e) => e.id)).toEqual([waiting.id]);
+  });
+
   it('prunes a backlog larger than one statement deletes, a batch at a time (up to a limit, if given), and keeps what still waits', async () => {
     const small = await open({ pruneBatch: 3 });
     try {

@@ -82,8 +82,9 @@ export const SQL = {
   replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ? WHERE status = 'dead' RETURNING id`,
   // RETURNING to count: D1's change count includes the rows a cascade deletes, SQLite's does not.
   // At most a batch of the oldest at a time (outbox.ts says why).
-  // An event merged into a digest waits as long as the digest does.
-  prune: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? AND NOT EXISTS
+  // An event merged into a digest waits as long as the digest does. One not routed yet (a crash or a
+  // stop between its 200 and routing) has no deliveries yet, but everything still to send.
+  prune: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? AND routed_at IS NOT NULL AND NOT EXISTS
     (SELECT 1 FROM deliveries d LEFT JOIN deliveries m ON m.id = d.merged_into WHERE d.event_id = events.id AND ${EFFECTIVE} IN ('pending', 'dead', 'held'))
     ORDER BY received_at ${LIMIT}) RETURNING id`,
   // Hold state nothing waits on any more, older than the retention period.
