@@ -103,6 +103,29 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     await store.close();
     return 1;
   }
+  // Stopping by a signal is graceful from here on: before any delivery starts, and before the
+  // start-up prune, which after a long stop may take a while and would otherwise leave SIGTERM its
+  // default action (the process ends at once, and what was in flight goes out again after a restart).
+  let pruning: ReturnType<typeof setInterval> | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received: no longer accepting events; finishing deliveries in flight`);
+    clearInterval(pruning);
+    await intake.stop();
+    routing.stop();
+    release.stop();
+    await dispatcher.stop();
+    await live.close();
+    await store.close();
+    claim.release();
+    log.info('stopped');
+    process.exit(0);
+  };
+  // `on`, not `once`: a second signal during shutdown must not kill the process half-way.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   log.info(`listening on http://${s.host}:${intake.port}/hooks/vcs`, { port: intake.port });
   // Events and deliveries left by an earlier run (a crash, a restart) go out now; what it held
   // goes out when it falls due.
@@ -123,26 +146,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     if (n > 0) log.info(`pruned ${counted(n, 'event')} older than the retention period that nothing waits on (delivered, taken by no rule, or repeats)`);
   };
   await prune();
-  const pruning = setInterval(() => void prune().catch((e) => log.error('pruning failed', { error: (e as Error).message })), HOUR);
+  pruning = setInterval(() => void prune().catch((e) => log.error('pruning failed', { error: (e as Error).message })), HOUR);
   pruning.unref();
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal} received: no longer accepting events; finishing deliveries in flight`);
-    clearInterval(pruning);
-    await intake.stop();
-    routing.stop();
-    release.stop();
-    await dispatcher.stop();
-    await live.close();
-    await store.close();
-    claim.release();
-    log.info('stopped');
-    process.exit(0);
-  };
-  // `on`, not `once`: a second signal during shutdown must not kill the process half-way.
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { newEvent as received } from '../../src/queue/intake.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
-import { startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
+import { startHttpServer } from '../support/http-server.ts';
+import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
+import { commit, newEvent as storedEvent } from '../support/store.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor } from '../support/wait.ts';
@@ -95,5 +98,33 @@ it('routes and delivers after a restart what a crash left unrouted, also with no
     expect(slack.posts.map((p) => p.text)).toEqual([`event ${n}`]);
   } finally {
     await slack.close();
+  }
+});
+
+it('stops gracefully on SIGTERM from the moment it listens, also while the start-up prune works through a backlog', async () => {
+  // After a long stop: 60,000 events past the retention period to prune (a batch of 1,000 at a
+  // time, the event loop served between batches), and one delivery to send.
+  const dataDir = tempDataDir();
+  const store = sqliteStore(join(dataDir, 'switchboard.db'), { migrations: readMigrations() });
+  const old = Date.now() - 40 * 24 * 3_600_000;
+  for (let i = 0; i < 60; i++) await commit(store, Array.from({ length: 1_000 }, (_, j) => storedEvent({ receivedAt: old + i * 1_000 + j, destinations: [] })), 0);
+  const pending = storedEvent({ destinations: ['hook'] });
+  await commit(store, [pending], 0);
+  await store.close();
+  const sink = await startHttpServer(() => new Promise((answer) => setTimeout(() => answer({ status: 200 }), 300)));
+  try {
+    const rules = join(dataDir, 'rules.yaml');
+    writeFileSync(rules, `destinations:\n  hook: { type: webhook, url: "${sink.url}/in" }\nrules:\n  - name: r\n    events: clients.balance_zero\n    to: hook\n`);
+    const server = await startServer({ RULES_FILE: rules, DATA_DIR: dataDir });
+    running.push(server);
+    const code = await server.stop('SIGTERM');
+    expect({ code, signal: server.child.signalCode }, server.output()).toEqual({ code: 0, signal: null });
+    expect(server.output()).toContain('stopped');
+    // The delivery it had in flight was finished and recorded: it will not go out a second time.
+    expect(sink.requests).toHaveLength(1);
+    const events = await runCli(['events', '--status', 'delivered'], { DATA_DIR: dataDir });
+    expect(events.stdout).toContain(pending.id);
+  } finally {
+    await sink.close();
   }
 });
