@@ -62,7 +62,10 @@ export interface ChannelKind<D, M> {
   build(rendered: Readonly<Record<string, string>>, destination: D): M;
   /** How many messages one destination of this kind may have in flight at once. */
   concurrency(settings: D): number;
-  /** Minimum spacing between messages that share a key (a Slack channel's rate limit). */
+  /**
+   * Messages that share a key (a Slack channel): spaced at least `intervalMs` apart (0: not paced),
+   * and all held back by a Retry-After any of them gets.
+   */
   pacing?(settings: D): { key: string; intervalMs: number } | undefined;
   /** A plain message saying what happened, for when the rule's template failed at run time. */
   fallback(text: string, subject: string): M;

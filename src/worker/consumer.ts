@@ -114,10 +114,11 @@ async function later(cx: WorkerContext, msg: Message<WorkMessage>, delivery: num
 }
 
 /**
- * Sends one channel's deliveries in turn, paced (Slack: about one a second per channel). After a
- * Retry-After, the rest wait as long as it says, without being tried.
+ * Sends one channel's deliveries in turn, paced (Slack: about one a second per channel), or a
+ * delivery of a channel without pacing. After a Retry-After, the rest wait as long as it says,
+ * without being tried.
  */
-async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: number): Promise<void> {
+async function sendInTurn(cx: WorkerContext, group: readonly Due[], pacing: { intervalMs: number } | undefined): Promise<void> {
   let holdUntil = 0;
   let nextAt = 0;
   for (const { msg, delivery: d } of group) {
@@ -129,11 +130,11 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
     if (nextAt > Date.now()) await new Promise((r) => setTimeout(r, nextAt - Date.now()));
     const result = await sendOnce(d, cx.connections.get(d.destination), cx.log);
     const at = Date.now();
-    nextAt = at + intervalMs;
+    nextAt = at + (pacing?.intervalMs ?? 0);
     if (!result.ok && result.retryAfterMs !== undefined) {
       holdUntil = at + result.retryAfterMs;
-      // A paced channel's messages in later batches find their deliveries not due, and wait too.
-      if (intervalMs > 0) await cx.store.postpone(d.destination, holdUntil);
+      // A channel's messages in later batches find their deliveries not due, and wait too.
+      if (pacing) await cx.store.postpone(d.destination, holdUntil);
     }
     const { next, record } = settleAttempt(d, result, at, cx.policy, cx.log);
     await cx.store.record([record]);
@@ -150,7 +151,7 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], intervalMs: 
 
 /** A batch from the delivery queue: route events, send deliveries; each message settles on its own. */
 export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerContext): Promise<void> {
-  const groups = new Map<string, { intervalMs: number; due: Due[] }>();
+  const groups = new Map<string, { pacing: { intervalMs: number } | undefined; due: Due[] }>();
   const retryLater = (msg: Message<WorkMessage>, e: unknown) => {
     cx.log.error('could not handle a queued message; the queue retries it', { message: JSON.stringify(msg.body), error: (e as Error).message });
     msg.retry();
@@ -190,7 +191,7 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
       const dest = cx.config.destinations.get(delivery.destination);
       const pace = dest?.kind.pacing?.(dest.settings);
       const key = pace?.key ?? `delivery ${delivery.id}`;
-      const group = groups.get(key) ?? { intervalMs: pace?.intervalMs ?? 0, due: [] };
+      const group = groups.get(key) ?? { pacing: pace, due: [] };
       group.due.push({ msg, delivery });
       groups.set(key, group);
     } catch (e) {
@@ -201,7 +202,7 @@ export async function consumeWork(batch: MessageBatch<WorkMessage>, cx: WorkerCo
     ...routing,
     ...releasing,
     ...[...groups.values()].map((g) =>
-      sendInTurn(cx, g.due, g.intervalMs).catch((e: Error) => {
+      sendInTurn(cx, g.due, g.pacing).catch((e: Error) => {
         cx.log.error('could not record a delivery; the queue retries it', { error: e.message });
         for (const { msg } of g.due) msg.retry();
       }),

@@ -76,6 +76,22 @@ describe('dispatcher', () => {
     expect(attempts.map((a) => a.detail)).toEqual(['Slack error: ratelimited', expect.stringMatching(/^ts=/)]);
   });
 
+  it('holds back the whole Slack channel on a Retry-After also when it is not paced (pace_ms: 0)', async () => {
+    let answered429At = 0;
+    const later: number[] = [];
+    const slack = await startSlackApi((_post, n) => {
+      if (n !== 1) return void later.push(Date.now());
+      answered429At = Date.now();
+      return { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
+    });
+    cleanups.push(slack.close);
+    const { post } = pipeline(slackRules(0), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
+    await Promise.all([post(1), post(2), post(3)]);
+    await waitFor('every message', () => slack.posts.length === 3);
+    expect(later).toHaveLength(3);
+    for (const at of later) expect(at - answered429At).toBeGreaterThanOrEqual(1_000);
+  });
+
   it('keeps a Slack channel held back by Retry-After across a restart', async () => {
     let answered429At = 0;
     const later: number[] = [];

@@ -89,7 +89,10 @@ describe('the delivery queue consumer', () => {
     expect(queued).toEqual([{ body: { kind: 'deliver', delivery: delivery.id }, delaySeconds: expect.any(Number) }]);
   });
 
-  it('holds back a Slack channel\'s messages in later batches while a Retry-After lasts, and queues them for when it ends', async () => {
+  it.each([
+    ['paced', '{ type: slack, channel: "#desk" }'],
+    ['not paced', '{ type: slack, channel: "#desk", pace_ms: 0 }'],
+  ])('holds back a Slack channel\'s messages (%s) in later batches while a Retry-After lasts, and queues them for when it ends', async (_paced, destination) => {
     let answered429At = 0;
     const slack = await startSlackApi((_post, n) => {
       if (n > 1) return undefined;
@@ -97,7 +100,7 @@ describe('the delivery queue consumer', () => {
       return { status: 429, headers: { 'retry-after': '3' }, body: { ok: false, error: 'ratelimited' } };
     });
     cleanups.push(slack.close);
-    const { deliveries, cx, queued } = await pending('{ type: slack, channel: "#desk" }', { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url }, 2);
+    const { deliveries, cx, queued } = await pending(destination, { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url }, 2);
     const [first, second] = deliveries;
     await consumeWork(work([{ kind: 'deliver', delivery: first!.id }]).batch, cx);
     expect(slack.attempts).toHaveLength(1);

@@ -135,7 +135,7 @@ export function slackChannel(runtime: SlackRuntime = {}): ChannelKind<SlackSetti
     },
     fallback: (text) => ({ text: escapeSlack(text) }),
     concurrency: () => 1,
-    pacing: (s) => (s.pace_ms > 0 ? { key: `slack ${s.channel ?? s.webhook_url}`, intervalMs: s.pace_ms } : undefined),
+    pacing: (s) => ({ key: `slack ${s.channel ?? s.webhook_url}`, intervalMs: s.pace_ms }),
     connect(settings, env) {
       if (settings.webhook_url) {
         checkUrl(settings.webhook_url, 'its webhook_url', HTTP_PROTOCOLS);
