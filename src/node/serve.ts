@@ -141,12 +141,18 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
     if (live.reload() === 'unchanged') log.info('SIGHUP received: the rules and templates have not changed');
   });
 
+  // A prune that fails (the file locked by another program for longer than SQLite waits) is tried
+  // again an hour later; the server, already answering, goes on.
   const prune = async () => {
-    const n = await store.prune(pruneBefore(s, Date.now()));
-    if (n > 0) log.info(`pruned ${counted(n, 'event')} older than the retention period that nothing waits on (delivered, taken by no rule, or repeats)`);
+    try {
+      const n = await store.prune(pruneBefore(s, Date.now()));
+      if (n > 0) log.info(`pruned ${counted(n, 'event')} older than the retention period that nothing waits on (delivered, taken by no rule, or repeats)`);
+    } catch (e) {
+      log.error('pruning failed; trying again in an hour', { error: (e as Error).message });
+    }
   };
   await prune();
-  pruning = setInterval(() => void prune().catch((e) => log.error('pruning failed', { error: (e as Error).message })), HOUR);
+  pruning = setInterval(() => void prune(), HOUR);
   pruning.unref();
 
 }
