@@ -51,6 +51,19 @@ rules:
   - { name: zero, events: clients.balance_zero, to: desk, template: { slack: { text: "zero {{event.object_id}}" } } }
 `;
 
+/** A Slack API that answers the first post with a 429 and `Retry-After`, and records when the others came. */
+async function slackLimitingOnce(retryAfterSeconds: number) {
+  let answered429At = 0;
+  const later: number[] = [];
+  const slack = await startSlackApi((_post, n) => {
+    if (n !== 1) return void later.push(Date.now());
+    answered429At = Date.now();
+    return { status: 429, headers: { 'retry-after': String(retryAfterSeconds) }, body: { ok: false, error: 'ratelimited' } };
+  });
+  cleanups.push(slack.close);
+  return { slack, later, answered429At: () => answered429At };
+}
+
 describe('dispatcher', () => {
   it('waits exactly as long as Slack\'s Retry-After says, never less', async () => {
     const arrivals: number[] = [];
@@ -77,40 +90,26 @@ describe('dispatcher', () => {
   });
 
   it('holds back the whole Slack channel on a Retry-After also when it is not paced (pace_ms: 0)', async () => {
-    let answered429At = 0;
-    const later: number[] = [];
-    const slack = await startSlackApi((_post, n) => {
-      if (n !== 1) return void later.push(Date.now());
-      answered429At = Date.now();
-      return { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
-    });
-    cleanups.push(slack.close);
+    const { slack, later, answered429At } = await slackLimitingOnce(1);
     const { post } = pipeline(slackRules(0), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
     await Promise.all([post(1), post(2), post(3)]);
     await waitFor('every message', () => slack.posts.length === 3);
     expect(later).toHaveLength(3);
-    for (const at of later) expect(at - answered429At).toBeGreaterThanOrEqual(1_000);
+    for (const at of later) expect(at - answered429At()).toBeGreaterThanOrEqual(1_000);
   });
 
   it('keeps a Slack channel held back by Retry-After across a restart', async () => {
-    let answered429At = 0;
-    const later: number[] = [];
-    const slack = await startSlackApi((_post, n) => {
-      if (n !== 1) return void later.push(Date.now());
-      answered429At = Date.now();
-      return { status: 429, headers: { 'retry-after': '2' }, body: { ok: false, error: 'ratelimited' } };
-    });
-    cleanups.push(slack.close);
+    const { slack, later, answered429At } = await slackLimitingOnce(2);
     const { store, post, dispatcher, connections, destinations, policy } = pipeline(slackRules(1), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
     await Promise.all([post(1), post(2)]);
-    await waitForAsync('the 429 recorded', async () => answered429At > 0 && (await store.events({ status: 'failed' })).length === 1);
+    await waitForAsync('the 429 recorded', async () => answered429At() > 0 && (await store.events({ status: 'failed' })).length === 1);
     // A restart: the new dispatcher knows of the hold only from the store.
     await dispatcher.stop(1_000);
     const restarted = new Dispatcher(store, () => ({ destinations, connections }), { log: silentLogger, policy, pollMs: 100 });
     cleanups.push(() => restarted.stop(1_000));
     restarted.notify();
     await waitFor('both messages', () => slack.posts.length === 2, 15_000);
-    for (const at of later) expect(at - answered429At).toBeGreaterThanOrEqual(2_000);
+    for (const at of later) expect(at - answered429At()).toBeGreaterThanOrEqual(2_000);
   });
 
   it('paces messages to one Slack channel', async () => {
