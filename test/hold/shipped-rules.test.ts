@@ -69,6 +69,17 @@ describe('the shipped rules, for the rate desk', () => {
     ]);
   });
 
+  it('tell the rate desk at once of each rate table whose import fails, also when importd names the table by id only', async () => {
+    const h = shipped();
+    const failed = (objectId: number, rateTablesId: number) => ({ events_id: 'importd.process_failed', object_id: objectId, data: { rate_tables_id: rateTablesId, file_name: `t${rateTablesId}.csv` } });
+    await h.post(T0, failed(921, 74));
+    const first = await h.tick(T0);
+    await h.post(T0 + 1000, failed(922, 75), failed(923, 74));
+    const second = await h.tick(T0 + 1000);
+    expect([...first, ...second].map((s) => /File:\* (.*)/.exec(text(s))?.[1])).toEqual(['t74.csv', 't75.csv']);
+    expect((await h.tick(T0 + 5 * MIN)).map((s) => /File:\* (.*)/.exec(text(s))?.[1])).toEqual(['t74.csv']);
+  });
+
   it('show an import\'s errors and an error code as they come, never as [object Object] or not at all', async () => {
     const h = shipped();
     const failed = (objectId: number, rateTable: string, errors: unknown) => ({ events_id: 'importd.process_failed', object_id: objectId, data: { rate_table_name: rateTable, errors } });
