@@ -125,6 +125,8 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect(rest).toEqual([]);
       expect(text(digest!)).toMatch(/^\*100 × /);
       expect(subjects(digest!)).toHaveLength(100);
+      // All within one minute: one time, not "10:00 EET – 10:00 EET".
+      expect(text(digest!)).toMatch(/\n_2026-11-27 10:00 EET · rule rate-import-failed_$/);
     });
 
     it('never cuts a digest at Slack\'s 40,000 characters: the events that do not fit go in the next digest, at once', async () => {

@@ -55,6 +55,19 @@ describe('the shipped rules, for the rate desk', () => {
     expect(later.map(decks).sort()).toEqual([['Alpha deck 2', 'Alpha deck 5'], ['Beta deck 4']]);
   });
 
+  it('end a digest with the time of its events: one time when they came within a minute, else from first to last', async () => {
+    const h = shipped();
+    await h.post(T0, failure(1, 'Alpha'));
+    await h.tick(T0);
+    await h.post(T0 + 1000, failure(2, 'Alpha'), failure(3, 'Alpha'));
+    const [sameMinute] = await h.tick(T0 + 5 * MIN);
+    expect(text(sameMinute!).trim().split('\n').pop()).toBe('_2026-11-27 10:00 EET_');
+    await h.post(T0 + 6 * MIN, failure(4, 'Alpha'));
+    await h.post(T0 + 8 * MIN, failure(5, 'Alpha'));
+    const [twoMinutes] = await h.tick(T0 + 10 * MIN);
+    expect(text(twoMinutes!).trim().split('\n').pop()).toBe('_2026-11-27 10:06 EET – 2026-11-27 10:08 EET_');
+  });
+
   it('name the VCS object in the rate desk\'s message: the vendor e-mail\'s id, the import\'s queue item', async () => {
     const h = shipped();
     await h.post(T0, failure(1, 'Alpha'), {

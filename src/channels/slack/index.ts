@@ -54,7 +54,7 @@ function parseBlocks(source: string): Record<string, unknown>[] | undefined {
 
 // One line per event; Slack's 40,000 characters hold about 150 of them.
 const DIGEST_TEXT =
-  '*{{count}} × {{title}}*{{#if group.label}} · {{group.label}}{{/if}}\n{{#each events}}• {{line}}\n{{/each}}_{{date first_dt}} – {{date last_dt}} · rule {{rule.name}}_';
+  '*{{count}} × {{title}}*{{#if group.label}} · {{group.label}}{{/if}}\n{{#each events}}• {{line}}\n{{/each}}_{{date first_dt}}{{#if (ne (date first_dt) (date last_dt))}} – {{date last_dt}}{{/if}} · rule {{rule.name}}_';
 
 /** chat.postMessage through @slack/web-api; our dispatcher owns retries, so the client never waits. */
 function botSender(settings: SlackSettings, token: string, env: Environment, fetchFn?: typeof fetch): Sender<SlackMessage> {
