@@ -93,6 +93,18 @@ describe('the shipped rules, for the rate desk', () => {
     expect((await h.tick(T0 + 5 * MIN)).map((s) => /File:\* (.*)/.exec(text(s))?.[1])).toEqual(['t74.csv']);
   });
 
+  it('say what an import failed of: its errors, or that VCS gave no reason, never a guess', async () => {
+    const h = shipped();
+    const failed = (objectId: number, data: Record<string, unknown>) => ({ events_id: 'importd.process_failed', object_id: objectId, data: { rate_tables_id: objectId, ...data } });
+    await h.post(T0, failed(931, { file_name: 'a.csv' }), failed(932, { errors: ['Line 3: rate is not a number'] }));
+    const firstLines = (await h.tick(T0)).map((s) => text(s).split('\n')[0]).sort();
+    expect(firstLines).toEqual([':rotating_light: *Rate import failed*: VCS gave no reason', ':rotating_light: *Rate import failed*: the file has errors']);
+    await h.post(T0 + 1000, failed(931, { file_name: 'b.csv' }), failed(931, { errors: ['Line 9: no code'] }));
+    const [digest] = await h.tick(T0 + 5 * MIN + 1000);
+    expect(text(digest!)).toContain('• no reason given · b.csv\n');
+    expect(text(digest!)).toContain('• file has errors: Line 9: no code\n');
+  });
+
   it('show an import\'s errors and an error code as they come, never as [object Object] or not at all', async () => {
     const h = shipped();
     const failed = (objectId: number, rateTable: string, errors: unknown) => ({ events_id: 'importd.process_failed', object_id: objectId, data: { rate_table_name: rateTable, errors } });
@@ -150,6 +162,15 @@ describe('the shipped rules, for finance', () => {
     const again = await h.tick(T0 + 20 * MIN);
     expect(again.map((s) => mail(s).subject)).toEqual(['Balance reached zero: client #12']);
     expect(mail(again[0]!).text).toContain('1 more "balance reached zero" e-mail for this client was held back since');
+  });
+
+  it('title a recovery that answers no "reached zero" e-mail as what it is, not as a reply', async () => {
+    const h = shipped();
+    // The balance was at zero before Switchboard ran: there is no e-mail to answer.
+    await h.post(T0, notzero(14));
+    const sent = await h.tick(T0);
+    expect(sent.map((s) => mail(s).subject)).toEqual(['Balance above zero: client #14']);
+    expect(sent[0]!.replyTo).toBeUndefined();
   });
 
   it('answer the "reached zero" e-mail with a "recovered" one whose subject names the client and is that e-mail\'s, as a reply\'s is', async () => {
