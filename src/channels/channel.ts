@@ -22,6 +22,8 @@ export interface SendMeta {
 export interface Sender<M> {
   send(message: M, meta?: SendMeta): Promise<SendResult>;
   close?(): Promise<void>;
+  /** What an operator should change although the sender works (a default that servers often refuse): logged at start-up. */
+  readonly caution?: string;
 }
 
 /** A template part of a channel's message (Slack `text`, e-mail `subject`, ...). */

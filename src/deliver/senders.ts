@@ -36,7 +36,8 @@ export function connectDestinations(config: Config, env: Readonly<Record<string,
       log.warn(`destination "${dest.name}" (${dest.type}) has no credentials: ${result.missing}; its messages will be logged, not sent`);
       out.set(dest.name, result);
     } else {
-      log.info(`destination "${dest.name}" (${dest.type}) ready`);
+      if (result.caution) log.warn(`destination "${dest.name}" (${dest.type}) ready, but ${result.caution}`);
+      else log.info(`destination "${dest.name}" (${dest.type}) ready`);
       out.set(dest.name, { sender: result });
     }
   }

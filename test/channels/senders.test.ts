@@ -108,6 +108,21 @@ describe('email sender (SMTP)', () => {
     expect(up!.mail.references).toBe('<ev1.7@billing.example>');
   });
 
+  it('sends as switchboard@localhost when neither from nor MAIL_FROM is set, and says that an operator should set one', async () => {
+    const smtp = await startSmtp();
+    closers.push(smtp.close);
+    const unset = connect<typeof message>('email', { to: 'a@x.example' }, { SMTP_URL: smtp.url });
+    closers.push(async () => unset.close?.());
+    expect(unset.caution).toMatch(/sends as Switchboard <switchboard@localhost>, since neither its from nor MAIL_FROM is set/);
+    expect(await unset.send(message, { id: 'ev1.1' })).toMatchObject({ ok: true, ref: '<ev1.1@localhost>' });
+    expect(smtp.received[0]!.from).toBe('switchboard@localhost');
+    for (const [settings, env] of [[{ from: 'sb@x.example' }, {}], [{}, { MAIL_FROM: 'sb@x.example' }]] as const) {
+      const set = connect<typeof message>('email', { to: 'a@x.example', ...settings }, { SMTP_URL: smtp.url, ...env });
+      closers.push(async () => set.close?.());
+      expect(set.caution).toBeUndefined();
+    }
+  });
+
   it('retries a 4xx reply and gives up on a 5xx', async () => {
     const smtp = await startSmtp((n) => (n === 1 ? { code: 451, message: 'try later' } : { code: 550, message: 'no such user' }));
     closers.push(smtp.close);

@@ -242,6 +242,24 @@ describe('server start-up', () => {
     }
   });
 
+  it('warns at start-up when e-mail would go from switchboard@localhost, and not when MAIL_FROM is set', async () => {
+    const smtp = await startSmtp();
+    try {
+      for (const env of [{}, { MAIL_FROM: 'Switchboard <switchboard@billing.example>' }] as Array<Record<string, string>>) {
+        const server = await startServer({ SMTP_URL: smtp.url, ...env });
+        expect(await server.stop()).toBe(0);
+        const lines = server.output().split('\n').filter((l) => l.includes('destination "finance" (email) ready'));
+        expect(lines).toEqual([
+          'MAIL_FROM' in env
+            ? expect.stringMatching(/INFO destination "finance" \(email\) ready$/)
+            : expect.stringMatching(/WARN destination "finance" \(email\) ready, but it sends as Switchboard <switchboard@localhost>, since neither its from nor MAIL_FROM is set; most SMTP servers refuse or flag a sender at localhost$/),
+        ]);
+      }
+    } finally {
+      await smtp.close();
+    }
+  });
+
   it('refuses to start on an invalid rules file, printing every error', async () => {
     const server = startServer({ RULES_FILE: 'test/fixtures/rules/two-mistakes.yaml' });
     await expect(server).rejects.toThrow(/server exited with 1/);

@@ -139,7 +139,12 @@ export function emailChannel(): ChannelKind<EmailSettings, EmailMessage> {
       const url = env[settings.smtp_url_env];
       if (!url) return { missing: `${settings.smtp_url_env} is not set` };
       checkUrl(url, settings.smtp_url_env, ['smtp:', 'smtps:']);
-      return smtpSender(settings, url, settings.from ?? env.MAIL_FROM ?? DEFAULT_FROM);
+      const from = settings.from ?? env.MAIL_FROM;
+      if (from) return smtpSender(settings, url, from);
+      // Sent anyway: a local relay may take it. Elsewhere it is refused or taken for spam, and the
+      // Message-IDs that replies refer to end in @localhost.
+      const caution = `it sends as ${DEFAULT_FROM}, since neither its from nor MAIL_FROM is set; most SMTP servers refuse or flag a sender at localhost`;
+      return { ...smtpSender(settings, url, DEFAULT_FROM), caution };
     },
   };
 }
