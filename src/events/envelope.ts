@@ -75,6 +75,13 @@ export function parseEnvelope(body: string): ParseResult {
   if (data === undefined) return { ok: false, error: 'missing field "data"' };
   if (!isObject(data)) return { ok: false, error: `"data" must be an object, got ${typeName(data)}` };
   if (deeperThan(data, MAX_DEPTH)) return { ok: false, error: `"data" is nested more than ${MAX_DEPTH} levels deep` };
+  // Fields VCS does not send are kept in the stored payload too, which explain and the admin API
+  // show whole: nested as deep, they would overflow the stack there.
+  for (const [key, value] of Object.entries(json)) {
+    if (key !== 'data' && typeof value === 'object' && value !== null && deeperThan(value, MAX_DEPTH)) {
+      return { ok: false, error: `${JSON.stringify(key)} is nested more than ${MAX_DEPTH} levels deep` };
+    }
+  }
   return {
     ok: true,
     value: { event: { dt, events_id: id, object_id: objectId }, data },

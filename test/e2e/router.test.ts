@@ -201,6 +201,9 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1},"data":[]}', 400, '"data" must be an object, got an array'],
       // Under the size limit, and deep enough to overflow the stack of anything that walks it recursively.
       [`{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1},"data":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`, 400, '"data" is nested more than 64 levels deep'],
+      // Fields VCS does not send are stored too, and explain and the admin API show them whole.
+      [`{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}},"data":{}}`, 400, '"event" is nested more than 64 levels deep'],
+      [`{"x":${'['.repeat(100_000)}${']'.repeat(100_000)},"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1},"data":{}}`, 400, '"x" is nested more than 64 levels deep'],
     ];
     for (const [body, status, error] of cases) {
       const res = await post(body);
