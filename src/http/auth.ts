@@ -28,11 +28,21 @@ export function presentedTokens(url: URL, hookPath: string, authorization: strin
   if (query) tokens.push(query);
   if (url.pathname.startsWith(`${hookPath}/`)) {
     const segment = url.pathname.slice(hookPath.length + 1).replace(/\/$/, '');
-    if (segment) tokens.push(segment.includes('/') ? segment : decodeURIComponent(segment));
+    if (segment) tokens.push(segment.includes('/') ? segment : decodeSegment(segment));
   }
   const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
   if (bearer) tokens.push(bearer);
   return tokens;
+}
+
+/** A percent-encoded path segment, decoded; one that is not valid percent-encoding is taken as sent. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    // A malformed escape (`%zz`) is the client's mistake: it makes a wrong token (401), not a 500.
+    return segment;
+  }
 }
 
 export type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];

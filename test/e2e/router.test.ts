@@ -177,6 +177,8 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       ['/hooks/vcs', {}],
       ['/hooks/vcs?token=wrong', {}],
       ['/hooks/vcs/wrong', {}],
+      // Not valid percent-encoding: a wrong token, not a server error.
+      ['/hooks/vcs/%zz', {}],
       ['/hooks/vcs', { authorization: 'Bearer wrong' }],
       // The right one beside a wrong one: whoever sent it does not know the token for sure.
       [`/hooks/vcs/wrong?token=${TOKEN}`, {}],

@@ -95,6 +95,8 @@ describe('the Worker with the shipped rules.yaml', () => {
     });
     const noToken = await post(fixture('clients.create'), '/hooks/vcs');
     expect([noToken.status, await noToken.json()]).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
+    const malformed = await post(fixture('clients.create'), '/hooks/vcs/%zz');
+    expect([malformed.status, await malformed.json()]).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
     const bad = await post('{"event": ', `/hooks/vcs/${TOKEN}`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^body is not valid JSON: /);
