@@ -183,6 +183,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       // The right one beside a wrong one: whoever sent it does not know the token for sure.
       [`/hooks/vcs/wrong?token=${TOKEN}`, {}],
       [`/hooks/vcs?token=${TOKEN}`, { authorization: 'Bearer wrong' }],
+      [`/hooks/vcs?token=${TOKEN}&token=wrong`, {}],
     ] as const) {
       const res = await post(body, path, headers);
       expect(res.status, path).toBe(401);

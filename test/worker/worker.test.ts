@@ -95,8 +95,10 @@ describe('the Worker with the shipped rules.yaml', () => {
     });
     const noToken = await post(fixture('clients.create'), '/hooks/vcs');
     expect([noToken.status, await noToken.json()]).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
-    const malformed = await post(fixture('clients.create'), '/hooks/vcs/%zz');
-    expect([malformed.status, await malformed.json()]).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
+    for (const path of ['/hooks/vcs/%zz', `/hooks/vcs?token=${TOKEN}&token=wrong`]) {
+      const refused = await post(fixture('clients.create'), path);
+      expect([refused.status, await refused.json()], path).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
+    }
     const bad = await post('{"event": ', `/hooks/vcs/${TOKEN}`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^body is not valid JSON: /);
