@@ -6,6 +6,8 @@
  */
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import { parseAllowList } from '../http/auth.ts';
 import { createApp } from '../http/app.ts';
@@ -47,6 +49,9 @@ export type FromIntake = { type: 'listening'; port: number } | { type: 'committe
 /** What the main thread tells the intake thread. */
 export type ToIntake = ForwardedResponse | { type: 'stop' };
 
+/** How long a stop waits for requests still arriving; VCS sends one in milliseconds. */
+const STALLED_GRACE_MS = 2_000;
+
 /** Runs in the intake thread until the main thread says stop. */
 export function runIntakeThread(data: IntakeThreadData, parent: MessagePort): void {
   const { settings } = data;
@@ -80,7 +85,18 @@ export function runIntakeThread(data: IntakeThreadData, parent: MessagePort): vo
     echo: data.echo,
     forward,
   });
-  const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => send({ type: 'listening', port: info.port }));
+  const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => send({ type: 'listening', port: info.port })) as Server;
+  // Open connections, and requests not answered yet: what a stop waits for, or cuts (see below).
+  const connections = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  const inFlight = new Set<IncomingMessage>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(req);
+    res.once('close', () => inFlight.delete(req));
+  });
 
   parent.on('message', (m: ToIntake) => {
     if (m.type === 'response') {
@@ -89,7 +105,16 @@ export function runIntakeThread(data: IntakeThreadData, parent: MessagePort): vo
       return;
     }
     // Stop: no new connections; requests in flight are answered (their events committed) first.
+    // Closing waits for every open connection, though, and after a grace period the others are
+    // cut: one whose request (headers or body) is still arriving, or that never sent one, comes from
+    // a stalled client, one sending slowly on purpose, or a probe. Nothing of it was acknowledged,
+    // and waiting would hold the stop until Node's header or request timeout, minutes later.
+    const cutStalled = setTimeout(() => {
+      const answering = new Set([...inFlight].filter((req) => req.complete).map((req) => req.socket));
+      for (const socket of connections) if (!answering.has(socket)) socket.destroy();
+    }, STALLED_GRACE_MS);
     server.close(() => {
+      clearTimeout(cutStalled);
       void store.close().then(() => {
         send({ type: 'stopped' });
         parent.close();

@@ -1,0 +1,55 @@
+/**
+ * Clients that do not finish what they start, against the real server: a body that stops arriving,
+ * a connection that never sends a request.
+ */
+import { connect, type Socket } from 'node:net';
+import { expect, it } from 'vitest';
+import { fixture } from '../support/shipped-events.ts';
+import { startServer } from '../support/server-process.ts';
+import { waitFor } from '../support/wait.ts';
+
+/** A raw connection to the server, with what it has answered so far. */
+async function rawConnection(url: string): Promise<{ socket: Socket; received: () => string; closed: () => boolean }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let received = '';
+  let closed = false;
+  socket.on('data', (d: Buffer) => (received += d.toString()));
+  socket.on('error', () => {});
+  socket.on('close', () => (closed = true));
+  await new Promise<void>((done) => socket.once('connect', done));
+  return { socket, received: () => received, closed: () => closed };
+}
+
+/**
+ * Starts a hook request whose body stops half-way, and resolves once the server is reading it:
+ * with `Expect: 100-continue`, it says `100 Continue` when it has taken the request.
+ */
+async function stalledBody(url: string): Promise<Awaited<ReturnType<typeof rawConnection>>> {
+  const conn = await rawConnection(url);
+  const body = fixture('clients.update');
+  conn.socket.write(`POST /hooks/vcs HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\n\r\n`);
+  await waitFor('the server to take the request', () => conn.received().startsWith('HTTP/1.1 100 Continue'));
+  conn.socket.write(body.slice(0, 20));
+  return conn;
+}
+
+it('stops on SIGTERM within seconds while a client holds a body half-sent, or a connection with no request', async () => {
+  const server = await startServer({});
+  const stalled = await stalledBody(server.url);
+  const silent = await rawConnection(server.url);
+  try {
+    // Unbounded, the stop would wait for Node's request timeout: five minutes.
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([server.stop(), new Promise<string>((done) => (bound = setTimeout(() => done('still running after 10 s'), 10_000)))]);
+    clearTimeout(bound);
+    expect(exited).toBe(0);
+    expect(stalled.closed()).toBe(true);
+    expect(silent.closed()).toBe(true);
+    expect(server.output()).toContain('INFO stopped');
+  } finally {
+    stalled.socket.destroy();
+    silent.socket.destroy();
+    await server.stop('SIGKILL');
+  }
+});
