@@ -109,18 +109,42 @@ function hookRoutes(app: Hono, intake: Intake, options: AppOptions): void {
   };
   const streamingLimit = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
 
+  // The client went away (or the connection broke) before its body arrived whole: its doing, not an
+  // error of the server's, and nothing was stored or acknowledged.
+  const unreadable = (c: Context, e: unknown) => {
+    log.warn('a hook request ended before its body arrived whole; nothing was stored', { ip: options.clientIp?.(c), error: (e as Error).message });
+    return problem(c, 400, `the body could not be read whole: ${(e as Error).message}`);
+  };
+
   // With a Content-Length (what VCS sends) the size is known before reading, and the body is read the
   // fast way; only a chunked body is counted while it streams, which costs more per request.
   const limit = async (c: Context, next: () => Promise<void>) => {
     const length = c.req.header('content-length');
-    if (length === undefined) return streamingLimit(c, next);
+    if (length === undefined) {
+      // The limit reads the whole body before `next`: a failure before then is the body's.
+      let read = false;
+      try {
+        return await streamingLimit(c, async () => {
+          read = true;
+          await next();
+        });
+      } catch (e) {
+        if (read) throw e;
+        return unreadable(c, e);
+      }
+    }
     if (Number(length) > maxBodyBytes) return tooLarge(c);
     await next();
   };
 
   const receive = async (c: Context) => {
     const started = Date.now();
-    const raw = await c.req.text();
+    let raw: string;
+    try {
+      raw = await c.req.text();
+    } catch (e) {
+      return unreadable(c, e);
+    }
     const parsed = parseEnvelope(raw);
     if (!parsed.ok) {
       log.warn('rejected a malformed hook request', { error: parsed.error });

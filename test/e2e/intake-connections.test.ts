@@ -22,17 +22,35 @@ async function rawConnection(url: string): Promise<{ socket: Socket; received: (
 }
 
 /**
- * Starts a hook request whose body stops half-way, and resolves once the server is reading it:
- * with `Expect: 100-continue`, it says `100 Continue` when it has taken the request.
+ * Starts a hook request whose body stops half-way, with a Content-Length or chunked, and resolves
+ * once the server is reading it: with `Expect: 100-continue`, it says `100 Continue` when it has
+ * taken the request.
  */
-async function stalledBody(url: string): Promise<Awaited<ReturnType<typeof rawConnection>>> {
+async function stalledBody(url: string, framing: 'content-length' | 'chunked' = 'content-length'): Promise<Awaited<ReturnType<typeof rawConnection>>> {
   const conn = await rawConnection(url);
   const body = fixture('clients.update');
-  conn.socket.write(`POST /hooks/vcs HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\n\r\n`);
+  const length = framing === 'chunked' ? 'transfer-encoding: chunked' : `content-length: ${body.length}`;
+  conn.socket.write(`POST /hooks/vcs HTTP/1.1\r\nhost: 127.0.0.1\r\n${length}\r\nexpect: 100-continue\r\n\r\n`);
   await waitFor('the server to take the request', () => conn.received().startsWith('HTTP/1.1 100 Continue'));
-  conn.socket.write(body.slice(0, 20));
+  conn.socket.write(framing === 'chunked' ? `14\r\n${body.slice(0, 20)}\r\n` : body.slice(0, 20));
   return conn;
 }
+
+it('logs a client that hangs up half-way through its body as a warning, not an unexpected error', async () => {
+  const server = await startServer({});
+  try {
+    for (const framing of ['content-length', 'chunked'] as const) (await stalledBody(server.url, framing)).socket.destroy();
+    const lines = await waitFor('a line about each request', () => {
+      const found = server.output().split('\n').filter((l) => l.includes('aborted'));
+      return found.length === 2 && found;
+    });
+    for (const line of lines) expect(line).toMatch(/ WARN a hook request ended before its body arrived whole; nothing was stored ip=127\.0\.0\.1 error=aborted$/);
+    expect(server.output()).not.toContain('ERROR');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  } finally {
+    await server.stop();
+  }
+});
 
 it('stops on SIGTERM within seconds while a client holds a body half-sent, or a connection with no request', async () => {
   const server = await startServer({});
