@@ -11,9 +11,15 @@ export interface Logger {
 export const LOG_LEVELS = ['info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * A field's value: as it is when it is one plain word, else quoted and escaped. Values come from
+ * requests too (an event id, an object id), so control characters (NUL, the escape sequences a
+ * terminal acts on, their 8-bit forms) and line separators are always escaped, never written.
+ */
 function formatValue(value: unknown): string {
   const s = typeof value === 'string' ? value : JSON.stringify(value);
-  return s !== undefined && /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s ?? null);
+  if (s !== undefined && /^[^\s"=\0-\x1f\x7f-\x9f]+$/.test(s)) return s;
+  return JSON.stringify(s ?? null).replace(/[\x7f-\x9f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A logger writing one line per entry of `level` or worse through `write` (stdout by default). */

@@ -221,6 +221,16 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     expect(server.child.exitCode).toBeNull();
   });
 
+  it('escapes control characters from a request in its log lines', async () => {
+    // An escape sequence that would clear an operator's terminal, NUL, and the 8-bit form of ESC [.
+    const res = await post(JSON.stringify({ event: { dt: '2030-01-01T00:00:00+00:00', events_id: 'clients.x\u001b[2J\u0000', object_id: '7\u009b' }, data: {} }));
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string };
+    const line = await waitFor('the line of the event', () => server.output().split('\n').find((l) => l.includes(`event received id=${id}`)));
+    expect(line).toContain('events_id="clients.x\\u001b[2J\\u0000" object_id="7\\u009b"');
+    expect(server.output()).not.toMatch(/[\0\x1b\x9b]/);
+  });
+
   it('accepts unknown event ids, string object ids and any Content-Type', async () => {
     const unknown = await post(
       JSON.stringify({ event: { dt: '2030-01-01T00:00:00+00:00', events_id: 'clients.teleport', object_id: '12' }, data: {} }),
