@@ -3,7 +3,7 @@ import { openStore } from '../node/open-store.ts';
 import { readSettings } from '../node/settings.ts';
 import { parseSince } from '../queue/since.ts';
 import { EVENT_STATUSES, type EventStatus, type Explanation, type Store } from '../queue/store.ts';
-import { counted } from '../words.ts';
+import { counted, printable } from '../words.ts';
 
 type Out = (line: string) => void;
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -55,13 +55,13 @@ export function listEvents(opts: { status?: string; since?: string; limit?: stri
     });
     if (opts.json) out(JSON.stringify(events, null, 2));
     else if (events.length === 0) out('no events');
-    else for (const e of events) out(`${e.id}  ${time(e.receivedAt)}  ${e.status.padEnd(9)}  ${e.eventId} (object ${e.objectId}), ${counted(e.deliveries, 'delivery', 'deliveries')}`);
+    else for (const e of events) out(`${e.id}  ${time(e.receivedAt)}  ${e.status.padEnd(9)}  ${printable(e.eventId)} (object ${printable(e.objectId)}), ${counted(e.deliveries, 'delivery', 'deliveries')}`);
     return 0;
   });
 }
 
 function printExplanation(e: Explanation, out: Out): void {
-  out(`event ${e.id}: ${e.eventId} (object ${e.objectId}), received ${time(e.receivedAt)}, ${e.status}`);
+  out(`event ${e.id}: ${printable(e.eventId)} (object ${printable(e.objectId)}), received ${time(e.receivedAt)}, ${e.status}`);
   if (e.duplicateOf) out(`  duplicate of ${e.duplicateOf}${e.duplicateOfPruned ? ' (pruned since, after the retention period)' : ''}: acknowledged, not delivered again`);
   for (const m of e.matched) out(`  rule ${m}: matched`);
   for (const s of e.skipped) out(`  rule ${s.rule}: skipped, ${s.reason}`);
@@ -77,9 +77,9 @@ function printExplanation(e: Explanation, out: Out): void {
     for (const line of holdLines(d)) out(`    ${line}`);
     if (d.renderError) out(`    template failed, fallback sent: ${d.renderError}`);
     for (const a of d.attempts) out(`    ${time(a.at)}  ${a.ok ? 'ok    ' : 'failed'}  ${a.detail}`);
-    out(`    message: ${JSON.stringify(d.message)}`);
+    out(`    message: ${printable(JSON.stringify(d.message))}`);
   }
-  out(`\n  payload: ${JSON.stringify(e.payload)}`);
+  out(`\n  payload: ${printable(JSON.stringify(e.payload))}`);
 }
 
 /** What a held, merged, held-back or threaded delivery waits for, or what became of it. */
@@ -89,7 +89,7 @@ function holdLines(d: Explanation['deliveryDetails'][number]): string[] {
   if (d.group) {
     const others = d.group.size - 1;
     const with_ = others > 0 ? `with ${others} other event${others === 1 ? '' : 's'}` : 'alone so far';
-    lines.push(`waits in group "${d.group.label}" ${with_}; ${d.group.flushAt ? `their message goes ${time(d.group.flushAt)}` : 'its message goes with the next event'}`);
+    lines.push(`waits in group "${printable(d.group.label)}" ${with_}; ${d.group.flushAt ? `their message goes ${time(d.group.flushAt)}` : 'its message goes with the next event'}`);
   }
   if (d.mergedInto) lines.push(`went out in digest delivery ${d.mergedInto.id}: ${d.mergedInto.status}`);
   if (d.replyTo !== undefined) lines.push(`answers delivery ${d.replyTo}${d.status === 'pending' ? ' (sent after it)' : ''}`);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL, FINANCE, fixture, payloadOf, PROVISIONING, RATE_FAILURES } from '../support/shipped-events.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { freePort } from '../support/ports.ts';
-import { startServer, type ServerProcess } from '../support/server-process.ts';
+import { runCli, startServer, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
@@ -221,7 +221,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     expect(server.child.exitCode).toBeNull();
   });
 
-  it('escapes control characters from a request in its log lines', async () => {
+  it('escapes control characters from a request in its log lines and in the operators\' commands', async () => {
     // An escape sequence that would clear an operator's terminal, NUL, and the 8-bit form of ESC [.
     const res = await post(JSON.stringify({ event: { dt: '2030-01-01T00:00:00+00:00', events_id: 'clients.x\u001b[2J\u0000', object_id: '7\u009b' }, data: {} }));
     expect(res.status).toBe(200);
@@ -229,6 +229,12 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     const line = await waitFor('the line of the event', () => server.output().split('\n').find((l) => l.includes(`event received id=${id}`)));
     expect(line).toContain('events_id="clients.x\\u001b[2J\\u0000" object_id="7\\u009b"');
     expect(server.output()).not.toMatch(/[\0\x1b\x9b]/);
+    // The operators' commands show them escaped too, an event on one line.
+    const events = await runCli(['events', '--limit', '1'], { DATA_DIR: server.dataDir });
+    expect(events.stdout).toMatch(new RegExp(`^${id} .* clients\\.x\\\\u001b\\[2J\\\\u0000 \\(object 7\\\\u009b\\), 0 deliveries\\n$`));
+    const explained = await runCli(['explain', id], { DATA_DIR: server.dataDir });
+    expect(explained.stdout).toMatch(new RegExp(`^event ${id}: clients\\.x\\\\u001b\\[2J\\\\u0000 \\(object 7\\\\u009b\\), received `));
+    expect(events.stdout + explained.stdout).not.toMatch(/[\0\x1b\x9b]/);
   });
 
   it('accepts unknown event ids, string object ids and any Content-Type', async () => {
