@@ -72,6 +72,11 @@ export function parseEnvelope(body: string): ParseResult {
   if (typeof objectId !== 'number' && typeof objectId !== 'string') {
     return { ok: false, error: `"event.object_id" must be a number or a string, got ${typeName(objectId)}` };
   }
+  // JSON.parse makes a number past the largest double (1e400) Infinity, which is stored as the
+  // object id "Infinity" and shown in the payload as null: the id the sender meant is lost.
+  if (typeof objectId === 'number' && !Number.isFinite(objectId)) {
+    return { ok: false, error: '"event.object_id" is a number too large to hold; send it as a string' };
+  }
   if (data === undefined) return { ok: false, error: 'missing field "data"' };
   if (!isObject(data)) return { ok: false, error: `"data" must be an object, got ${typeName(data)}` };
   if (deeperThan(data, MAX_DEPTH)) return { ok: false, error: `"data" is nested more than ${MAX_DEPTH} levels deep` };

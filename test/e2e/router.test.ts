@@ -202,6 +202,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       ['{"event":{"dt":"yesterday","events_id":"clients.update","object_id":1},"data":{}}', 400, '"event.dt" must be an ISO 8601 date-time string, got "yesterday"'],
       ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":true},"data":{}}', 400, '"event.object_id" must be a number or a string, got a boolean'],
       ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1},"data":[]}', 400, '"data" must be an object, got an array'],
+      ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1e400},"data":{}}', 400, '"event.object_id" is a number too large to hold; send it as a string'],
       // Under the size limit, and deep enough to overflow the stack of anything that walks it recursively.
       [`{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1},"data":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`, 400, '"data" is nested more than 64 levels deep'],
       // Fields VCS does not send are stored too, and explain and the admin API show them whole.
