@@ -62,7 +62,9 @@ export function parseEnvelope(body: string): ParseResult {
   const { dt, events_id: id, object_id: objectId } = event;
   if (id === undefined) return { ok: false, error: 'missing field "event.events_id"' };
   if (typeof id !== 'string' || id.trim() === '') {
-    return { ok: false, error: `"event.events_id" must be a non-empty string, got ${typeName(id)}` };
+    // "got a string" would not say what is wrong with "" or "  ".
+    const got = typeof id === 'string' ? JSON.stringify(id) : typeName(id);
+    return { ok: false, error: `"event.events_id" must be a non-empty string, got ${got}` };
   }
   if (dt === undefined) return { ok: false, error: 'missing field "event.dt"' };
   if (typeof dt !== 'string' || !ISO_DT.test(dt) || Number.isNaN(Date.parse(dt))) {

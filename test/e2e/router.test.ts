@@ -199,6 +199,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       ['[]', 400, 'body must be a JSON object, got an array'],
       ['{"data":{}}', 400, 'missing field "event"'],
       ['{"event":{"dt":"2022-01-24T15:44:47+00:00","object_id":1},"data":{}}', 400, 'missing field "event.events_id"'],
+      ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":" ","object_id":1},"data":{}}', 400, '"event.events_id" must be a non-empty string, got " "'],
       ['{"event":{"dt":"yesterday","events_id":"clients.update","object_id":1},"data":{}}', 400, '"event.dt" must be an ISO 8601 date-time string, got "yesterday"'],
       ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":true},"data":{}}', 400, '"event.object_id" must be a number or a string, got a boolean'],
       ['{"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":1},"data":[]}', 400, '"data" must be an object, got an array'],
