@@ -37,7 +37,30 @@ function fromFile(path: string): Payload {
   } catch (e) {
     return { source: path, parsed: { ok: false, error: `cannot be read: ${(e as Error).message}` } };
   }
-  return { source: path, parsed: parseEnvelope(raw) };
+  return { source: path, parsed: parseEnvelope(payloadText(raw)) };
+}
+
+/** The payload in a file's text: the text itself, or the `payload` of a saved explanation (below). */
+function payloadText(raw: string): string {
+  try {
+    const json: unknown = JSON.parse(raw);
+    const payload = unwrapExplanation(json);
+    return payload === json ? raw : JSON.stringify(payload);
+  } catch {
+    return raw; // not JSON: the envelope's parser says so
+  }
+}
+
+/**
+ * A file saved from `switchboard explain <id> --json` holds the event's explanation, with the
+ * payload VCS sent under `payload`. The README suggests capturing payloads that way, so such a
+ * file stands for its payload rather than failing with "missing field event".
+ */
+export function unwrapExplanation(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null) return json;
+  const e = json as { event?: unknown; eventId?: unknown; payload?: unknown };
+  const explanation = e.event === undefined && typeof e.eventId === 'string' && typeof e.payload === 'object' && e.payload !== null;
+  return explanation ? e.payload : json;
 }
 
 function statOf(path: string) {

@@ -13,6 +13,7 @@ import { SAMPLE_IDS, samplePayload } from '../events/samples.ts';
 import { compileTemplate } from '../node/template-compiler.ts';
 import { counted } from '../words.ts';
 import { EXIT, type Out } from './exit.ts';
+import { unwrapExplanation } from './payloads.ts';
 import { loadRules, printRule } from './test.ts';
 
 /** A case ready to run: its payload and where it is. */
@@ -103,7 +104,7 @@ function payloadOf(c: Case, dir: string, fail: (key: string, message: string) =>
     if (!payload) return void fail('event', `unknown event id "${c.event}"${didYouMean(c.event, SAMPLE_IDS)}`);
   } else if (typeof c.payload === 'string') {
     try {
-      payload = JSON.parse(readFileSync(resolve(dir, c.payload), 'utf8'));
+      payload = unwrapExplanation(JSON.parse(readFileSync(resolve(dir, c.payload), 'utf8')));
     } catch (e) {
       const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `not valid JSON: ${(e as Error).message}`;
       return void fail('payload', `payload file "${c.payload}" ${why}`);

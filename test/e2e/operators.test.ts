@@ -369,6 +369,25 @@ describe('a running server with the admin API', () => {
       expect(again.stdout).toMatch(/Z {2}failed {2}Slack error: channel_not_found\n.*Z {2}ok {6}ts=/);
     });
 
+    it('takes a payload saved with `explain --json` for check --samples, test and a test case, as the README suggests', async () => {
+      const { id } = await post(server, update(180));
+      await untilStatus(id, 'delivered');
+      const saved = await cli('explain', id, '--json');
+      expect(saved.code).toBe(0);
+      const dir = tempDataDir();
+      const file = join(dir, 'captured.json');
+      writeFileSync(file, saved.stdout);
+      writeFileSync(join(dir, 'cases.yaml'), 'cases:\n  - name: captured\n    payload: captured.json\n    expect: { rules: [client-changed] }\n');
+
+      const tried = await runCli(['test', file, '--rules', RULES_FILE]);
+      expect(tried.stderr).toBe('');
+      expect(tried.stdout).toContain('MATCH  client-changed → desk');
+      expect(tried.code).toBe(0);
+      // This test's rules fail check on purpose (a missing partial): the shipped ones are checked.
+      expect(await runCli(['check', 'rules.yaml', '--samples', file])).toMatchObject({ code: 0, stderr: expect.not.stringContaining('missing field') });
+      expect(await runCli(['test', '--cases', join(dir, 'cases.yaml'), '--rules', RULES_FILE])).toMatchObject({ code: 0, stdout: expect.stringContaining('PASS  captured') });
+    });
+
     it('replays every dead delivery', async () => {
       const [x, y] = [await deadEvent(171), await deadEvent(172)];
       expect(await cli('replay', '--dead')).toMatchObject({ code: 0, stdout: 'queued 2 dead deliveries again\n' });
