@@ -8,10 +8,15 @@ import type { Connection } from './senders.ts';
 /**
  * One attempt at a delivery. A destination without credentials logs the message and counts as
  * sent, so that nothing waits for credentials that never come. One removed from the rules since the
- * event was routed gives up: the delivery is dead, visible, and replayable once it is back.
+ * event was routed gives up: the delivery is dead, visible, and replayable once it is back. So does
+ * one whose type changed (a reload made a webhook a Slack channel): its message has the old
+ * channel's shape, which the new one would send empty or garbled, and say it was delivered.
  */
-export async function sendOnce(d: DueDelivery, conn: Connection | undefined, log: Logger): Promise<SendResult> {
-  if (!conn) return giveUp(`destination "${d.destination}" is no longer in the rules; restore it and replay`);
+export async function sendOnce(d: DueDelivery, dest: { readonly type: string } | undefined, conn: Connection | undefined, log: Logger): Promise<SendResult> {
+  if (!dest || !conn) return giveUp(`destination "${d.destination}" is no longer in the rules; restore it and replay`);
+  if (dest.type !== d.type) {
+    return giveUp(`destination "${d.destination}" is now of type ${dest.type}, and this message was made for ${d.type}; give it back type ${d.type} and replay, or purge it`);
+  }
   if ('missing' in conn) {
     log.info('message not sent (destination has no credentials)', { event: d.eventId, rule: d.rule, destination: d.destination, message: d.message });
     return { ok: true, info: `logged: ${conn.missing}` };

@@ -111,7 +111,7 @@ export class Dispatcher {
       if (destinations.has(name)) continue;
       const orphans = await this.store.due(name, Number.MAX_SAFE_INTEGER, 500, this.inflight);
       const records = await Promise.all(
-        orphans.map(async (d) => settleAttempt(d, await sendOnce(d, undefined, this.options.log), now, this.policy, this.options.log).record),
+        orphans.map(async (d) => settleAttempt(d, await sendOnce(d, undefined, undefined, this.options.log), now, this.policy, this.options.log).record),
       );
       await this.store.record(records);
     }
@@ -121,7 +121,7 @@ export class Dispatcher {
     this.inflight.add(d.id);
     this.perDestination.set(dest.name, (this.perDestination.get(dest.name) ?? 0) + 1);
     if (pace) this.pacers.set(pace.key, this.now() + pace.intervalMs);
-    const attempt = sendOnce(d, conn, this.options.log).then((result) => this.settle(dest, d, result, pace));
+    const attempt = sendOnce(d, dest, conn, this.options.log).then((result) => this.settle(dest, d, result, pace));
     this.sends.add(attempt);
     void attempt.finally(() => this.sends.delete(attempt));
   }

@@ -178,6 +178,8 @@ export interface DueDelivery {
   readonly eventId: string;
   readonly rule: string;
   readonly destination: string;
+  /** The destination's type when the message was made: the message has that channel's shape. */
+  readonly type: string;
   readonly message: unknown;
   readonly attempts: number;
   readonly createdAt: number;

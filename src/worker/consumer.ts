@@ -128,7 +128,7 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], pacing: { in
       continue;
     }
     if (nextAt > Date.now()) await new Promise((r) => setTimeout(r, nextAt - Date.now()));
-    const result = await sendOnce(d, cx.connections.get(d.destination), cx.log);
+    const result = await sendOnce(d, cx.config.destinations.get(d.destination), cx.connections.get(d.destination), cx.log);
     const at = Date.now();
     nextAt = at + (pacing?.intervalMs ?? 0);
     if (!result.ok && result.retryAfterMs !== undefined) {

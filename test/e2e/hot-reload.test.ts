@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../support/http-server.ts';
+import { startSlackApi } from '../support/slack-api.ts';
 import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
 
@@ -152,4 +153,33 @@ describe('hot reload on SIGHUP, with watching turned off', () => {
     await waitForAsync('the reload after SIGHUP', async () => (await version()) !== before);
     await waitFor('the reload in the log', () => server.output().includes('configuration reloaded'));
   });
+});
+
+it('makes a queued delivery dead, not sent empty, when a reload changes its destination type', async () => {
+  // The webhook fails until the reload, so the delivery is still queued, with a webhook's message.
+  const hook = await startHttpServer(() => ({ status: 503 }));
+  const slack = await startSlackApi();
+  const dir = tempDataDir();
+  const file = join(dir, 'rules.yaml');
+  const as = (destination: string) => `destinations:\n  out: ${destination}\nrules:\n  - { name: all, events: clients.update, to: out }\n`;
+  writeFileSync(file, as(`{ type: webhook, url: "${hook.url}/hook" }`));
+  const server = await startServer({ RULES_FILE: file, SLACK_BOT_TOKEN: 'xoxb-reload', SLACK_API_URL: slack.url });
+  try {
+    const res = await fetch(`${server.url}/hooks/vcs`, {
+      method: 'POST',
+      body: JSON.stringify({ event: { dt: '2024-03-01T10:00:00+00:00', events_id: 'clients.update', object_id: 7 }, data: { id: 7 } }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    await waitFor('a failed attempt at the webhook', () => hook.requests.length > 0);
+    writeFileSync(file, as('{ type: slack, channel: C0REL, pace_ms: 0 }'));
+    const explained = await waitForAsync('the delivery dead', async () => {
+      const e = JSON.parse((await runCli(['explain', id, '--json'], { DATA_DIR: server.dataDir })).stdout) as { status: string; deliveryDetails: Array<{ lastError?: string }> };
+      return e.status === 'dead' ? e : undefined;
+    });
+    expect(explained.deliveryDetails[0]!.lastError).toBe('destination "out" is now of type slack, and this message was made for webhook; give it back type webhook and replay, or purge it');
+    expect(slack.attempts).toEqual([]);
+  } finally {
+    await server.stop();
+    await Promise.all([hook.close(), slack.close()]);
+  }
 });

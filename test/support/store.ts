@@ -41,15 +41,15 @@ export function tempStore(options: OutboxOptions = {}) {
 
 let seq = 0;
 
-/** An event for the store, with one delivery per destination named. */
-export function newEvent(opts: { objectId?: number; receivedAt?: number; destinations?: string[]; payload?: unknown } = {}): NewEvent & { plan: Plan } {
+/** An event for the store, with one delivery per destination named, each of `type` (default webhook). */
+export function newEvent(opts: { objectId?: number; receivedAt?: number; destinations?: string[]; payload?: unknown; type?: string } = {}): NewEvent & { plan: Plan } {
   const objectId = opts.objectId ?? ++seq;
   const envelope = opts.payload ?? { event: { dt: '2022-01-24T15:44:47+00:00', events_id: 'clients.balance_zero', object_id: objectId }, data: {} };
   const canonical = canonicalJson(envelope);
   const plan: Plan = {
     matched: ['r'],
     skipped: [],
-    deliveries: (opts.destinations ?? ['d']).map((destination) => ({ rule: 'r', destination, type: 'webhook', message: { body: { objectId } } })),
+    deliveries: (opts.destinations ?? ['d']).map((destination) => ({ rule: 'r', destination, type: opts.type ?? 'webhook', message: { body: { objectId } } })),
   };
   return {
     id: `e${String(++seq).padStart(6, '0')}`,

@@ -39,7 +39,9 @@ describe('the delivery queue consumer', () => {
     const { db, close } = await tempD1();
     cleanups.push(close);
     const store = d1Store(db);
-    const posted = Array.from({ length: events }, () => newEvent({ destinations: ['to'] }));
+    // Made for the destination's type, as routing makes them: a delivery of another type is dead.
+    const type = /type: (\w+)/.exec(destinations)![1]!;
+    const posted = Array.from({ length: events }, () => newEvent({ destinations: ['to'], type }));
     await commit(store, posted, 0);
     const deliveries = await store.due('to', Date.now(), 10, new Set());
     const loaded = loadConfig(`destinations:\n  to: ${destinations}\nrules: []\n`, {

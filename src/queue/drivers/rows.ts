@@ -39,6 +39,7 @@ export interface DueRow {
   event_id: string;
   rule: string;
   destination: string;
+  type: string;
   message: string;
   attempts: number;
   created_at: number;
@@ -67,6 +68,7 @@ export const dueDelivery = (r: DueRow): DueDelivery => ({
   eventId: r.event_id,
   rule: r.rule,
   destination: r.destination,
+  type: r.type,
   message: JSON.parse(r.message),
   attempts: r.attempts,
   createdAt: r.created_at,
