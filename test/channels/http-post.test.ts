@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fetchPost, type HttpPost } from '../../src/channels/http-post.ts';
 import { networkOutcome } from '../../src/channels/outcome.ts';
 import { nodeHttpPost } from '../../src/node/http-post.ts';
@@ -48,5 +50,39 @@ describe.each<[string, HttpPost]>([
   it('names a refused connection', async () => {
     const error = await post({ ...request('/'), url: `http://127.0.0.1:${await freePort()}/` }).catch((e: unknown) => e);
     expect(networkOutcome(error)).toMatchObject({ ok: false, retry: true, reason: expect.stringContaining('ECONNREFUSED') });
+  });
+});
+
+describe("Node's client", () => {
+  it("sends a URL's user and password as Basic authorization, as node:http did, unless the destination set its own", async () => {
+    const server = await startHttpServer(() => ({ status: 204 }));
+    try {
+      const url = server.url.replace('http://', 'http://hook%40ops:s%3Acret@');
+      await nodeHttpPost({ url: `${url}/in?x=1`, method: 'POST', headers: {}, body: '{}', timeoutMs: 5_000 });
+      await nodeHttpPost({ url: `${url}/in`, method: 'POST', headers: { Authorization: 'Bearer mine' }, body: '{}', timeoutMs: 5_000 });
+      expect(server.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+        ['/in?x=1', `Basic ${Buffer.from('hook@ops:s:cret').toString('base64')}`],
+        ['/in', 'Bearer mine'],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('times out on an answer whose body never ends', async () => {
+    // Headers at once, then a body that stalls: the request still ends within its time.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+    });
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const error = await nodeHttpPost({ url: `http://127.0.0.1:${port}/`, method: 'POST', headers: {}, body: '{}', timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(networkOutcome(error)).toEqual({ ok: false, retry: true, reason: 'network error: timed out' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
   });
 });
