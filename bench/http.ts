@@ -17,6 +17,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 // rounds' ratios, because a shared machine's speed drifts from one minute to the next.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = [1, 16, 64];
+// `BENCH_ONLY=end-to-end` (or `ingest`) runs one kind of measurement, with its baseline: for
+// profiling one thing at a time.
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY && ONLY !== 'ingest' && ONLY !== 'end-to-end') throw new Error(`BENCH_ONLY is "${ONLY}": expected ingest or end-to-end`);
 // Every server, the bare one too, takes this long of load before it is measured, as a server that
 // has been running is: Switchboard's first seconds under load are slower while V8 optimises its
 // code (about 480 functions in the first ten seconds at 16 connections, 30 in the next ten).
@@ -119,11 +123,13 @@ async function runRounds(script: string): Promise<{ rounds: Ratios[]; rss: numbe
     console.log(`\n== round ${round} of ${ROUNDS}`);
     const ratios: Ratios = new Map();
     const baseline = await measureBaseline(script);
-    rss.push(
-      await ingest(script, baseline, 'POST /hooks/vcs, durable (committed before the 200), shipped rules.yaml, the 22 events in turn', {}, ratios, 'ingest'),
-      await ingest(script, baseline, 'the same with SWITCHBOARD_FSYNC=1 (fsync per commit: survives power loss)', { SWITCHBOARD_FSYNC: '1' }, ratios, 'ingest with fsync'),
-      await endToEnd(script, baseline.get(64)!, ratios),
-    );
+    if (ONLY !== 'end-to-end') {
+      rss.push(
+        await ingest(script, baseline, 'POST /hooks/vcs, durable (committed before the 200), shipped rules.yaml, the 22 events in turn', {}, ratios, 'ingest'),
+        await ingest(script, baseline, 'the same with SWITCHBOARD_FSYNC=1 (fsync per commit: survives power loss)', { SWITCHBOARD_FSYNC: '1' }, ratios, 'ingest with fsync'),
+      );
+    }
+    if (ONLY !== 'ingest') rss.push(await endToEnd(script, baseline.get(64)!, ratios));
     rounds.push(ratios);
   }
   return { rounds, rss };
