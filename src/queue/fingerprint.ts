@@ -1,15 +1,51 @@
 import { parseEnvelope } from '../events/envelope.ts';
 
-/** JSON with object keys sorted, so equal payloads give equal text whatever VCS's key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+/**
+ * JSON with object keys sorted, so equal payloads give equal text whatever VCS's key order.
+ * `inexact` is called for a number that parsing may have changed: an integer past 2^53, or one out of
+ * a double's range (1e400 parses as Infinity, which JSON writes as null).
+ */
+export function canonicalJson(value: unknown, inexact?: () => void): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, inexact)).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.keys(value)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], inexact)}`);
     return `{${entries.join(',')}}`;
   }
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && (!Number.isFinite(value) || Number.isInteger(value))) inexact?.();
   return JSON.stringify(value) ?? 'null';
+}
+
+// The JSON text's strings (skipped) and number literals (captured).
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+
+/**
+ * The number literals of a JSON text that a double does not hold as written: more than 15
+ * significant digits, or out of its range. Sorted, since a repeat may put its keys in another order.
+ */
+function inexactLiterals(raw: string): string[] {
+  const found: string[] = [];
+  for (const [, literal] of raw.matchAll(STRING_OR_NUMBER)) {
+    if (literal === undefined) continue;
+    const digits = literal.replace(/[eE].*$/, '').replace(/\D/g, '').replace(/^0+/, '').replace(/0+$/, '');
+    const value = Number(literal);
+    if (digits.length > 15 || !Number.isFinite(value) || (value === 0 && digits.length > 0)) found.push(literal);
+  }
+  return found.sort();
+}
+
+/**
+ * What recognises a payload's repeats: its canonical JSON and, when parsing changed some of its
+ * numbers, those numbers as sent. Two events that differ only past a double's precision (ids of 19
+ * digits) are two events, not one delivered and the other taken for its duplicate.
+ */
+export function payloadCanonical(envelope: unknown, raw: string): string {
+  let changed = false;
+  const canonical = canonicalJson(envelope, () => (changed = true));
+  if (!changed) return canonical;
+  const literals = inexactLiterals(raw);
+  return literals.length === 0 ? canonical : `${canonical}\n${literals.join(' ')}`;
 }
 
 /**
@@ -36,5 +72,5 @@ export function fingerprint(canonical: string): string {
  */
 export function storedCanonical(raw: string): string | undefined {
   const parsed = parseEnvelope(raw);
-  return parsed.ok ? canonicalJson(parsed.value) : undefined;
+  return parsed.ok ? payloadCanonical(parsed.value, raw) : undefined;
 }

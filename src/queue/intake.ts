@@ -1,5 +1,5 @@
 import type { Intake, ReceivedEvent } from '../http/app.ts';
-import { canonicalJson, fingerprint } from './fingerprint.ts';
+import { fingerprint, payloadCanonical } from './fingerprint.ts';
 import { afterIo } from './schedule.ts';
 import type { NewEvent, Store } from './store.ts';
 
@@ -18,7 +18,7 @@ export interface DurableIntakeOptions {
 
 /** A received event as the store keeps it, with what recognises its repeats. */
 export function newEvent(received: ReceivedEvent): NewEvent {
-  const canonical = canonicalJson(received.envelope);
+  const canonical = payloadCanonical(received.envelope, received.raw);
   return {
     id: received.id,
     eventId: received.eventId,
