@@ -148,6 +148,35 @@ const compare: Record<string, (a: unknown, b: unknown) => boolean> = {
   gte: (a, b) => order(a, b) >= 0,
 };
 
+/** A dotted path (`event.events_id`) into a value, own properties only. */
+function valueAt(value: unknown, path: string): unknown {
+  let v = value;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, part)) return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+/**
+ * `(tally events key="event.events_id")` → `[{value, count}]`: how many items have each value of
+ * the key (the item itself without one), most first, ties in the order first seen. Values count as
+ * `eq` compares them (12 and "12" together); an item without the key counts under no value.
+ */
+function tally(list: unknown, key: string | undefined): Array<{ value: unknown; count: number }> {
+  const items = Array.isArray(list) ? list : list == null ? [] : [list];
+  const counts = new Map<string, { value: unknown; count: number }>();
+  for (const item of items) {
+    const value = key ? valueAt(item, key) : item;
+    const id = value == null ? '' : typeof value === 'object' ? `o${JSON.stringify(value)}` : `v${String(value)}`;
+    const entry = counts.get(id);
+    if (entry) entry.count++;
+    else counts.set(id, { value: value ?? undefined, count: 1 });
+  }
+  // Array.prototype.sort is stable: equal counts keep the order they were first seen in.
+  return [...counts.values()].sort((a, b) => b.count - a.count);
+}
+
 /** Registers the helpers templates may use (see README, "Helpers"). */
 export function registerHelpers(hb: HB): void {
   const h = (name: string, fn: (...args: unknown[]) => unknown) => hb.registerHelper(name, fn as never);
@@ -183,6 +212,11 @@ export function registerHelpers(hb: HB): void {
     const key = options.hash.key as string | undefined;
     const sep = params[1] === undefined ? ', ' : String(params[1]);
     return list.map((item) => stringify(key && item && typeof item === 'object' ? (item as Record<string, unknown>)[key] : item)).join(sep);
+  });
+  h('tally', (...args) => {
+    const { params, options } = split(args);
+    const key = params[1] ?? options.hash.key;
+    return tally(params[0], key == null || key === '' ? undefined : String(key));
   });
   h('upper', (...args) => stringify(split(args).params[0]).toUpperCase());
   h('lower', (...args) => stringify(split(args).params[0]).toLowerCase());

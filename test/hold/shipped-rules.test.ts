@@ -38,6 +38,24 @@ const failure = (n: number, vendor: string, mailbox = 'rates@carrier.example') =
   },
 });
 
+// A vendor e-mail's failure of any kind, from Alpha to the same mailbox (one group).
+const mailFailure = (kind: 'no_attachments' | 'rate_tables_no_match' | 'file_processing_error', n: number, extra: Record<string, unknown> = {}) => ({
+  events_id: `email_rates_manager.${kind}`,
+  object_id: String(77000 + n),
+  data: {
+    credentials: { login: 'rates@carrier.example', host: 'imap.carrier.example' },
+    message: { from: 'Alpha <rates@alpha.example>', id: String(77000 + n), subject: `Alpha deck ${n}` },
+    ...(kind === 'rate_tables_no_match' ? {} : { rate_tables: [{ id: 74, name: 'Alpha Premium' }] }),
+    ...(kind === 'file_processing_error' ? { error: { code: 'incorrect-file-ext', message: `deck_${n}.zip: File is not a zip file` } } : {}),
+    ...extra,
+  },
+});
+const importFailure = (objectId: number, data: Record<string, unknown> = {}) => ({
+  events_id: 'importd.process_failed',
+  object_id: objectId,
+  data: { rate_tables_id: 74, rate_table_name: 'Alpha Premium', file_name: `t${objectId}.csv`, ...data },
+});
+
 describe('the shipped rules, for the rate desk', () => {
   it('tell the rate desk at once of each vendor whose deck fails, also when another vendor\'s failures to the same mailbox came first', async () => {
     const h = shipped();
@@ -101,8 +119,8 @@ describe('the shipped rules, for the rate desk', () => {
     expect(firstLines).toEqual([':rotating_light: *Rate import failed*: VCS gave no reason', ':rotating_light: *Rate import failed*: the file has errors']);
     await h.post(T0 + 1000, failed(931, { file_name: 'b.csv' }), failed(931, { errors: ['Line 9: no code'] }));
     const [digest] = await h.tick(T0 + 5 * MIN + 1000);
-    expect(text(digest!)).toContain('• no reason given · b.csv\n');
-    expect(text(digest!)).toContain('• file has errors: Line 9: no code\n');
+    expect(text(digest!)).toContain(' · import #931 · no reason given · b.csv\n');
+    expect(text(digest!)).toContain(' · import #931 · file has errors: Line 9: no code\n');
   });
 
   it('show an import\'s errors and an error code as they come, never as [object Object] or not at all', async () => {
@@ -124,6 +142,99 @@ describe('the shipped rules, for the rate desk', () => {
     const [digest] = await h.tick(T0 + 5 * MIN + 1000);
     expect(text(digest!)).toContain(': {"line":15,"message":"bad rate"}');
     expect(text(digest!)).toContain(': Line 9: no code');
+  });
+});
+
+describe('the shipped rules\' rate desk digests, read at a glance', () => {
+  const lines = (s: Sent) => text(s).trim().split('\n');
+
+  it('count a vendor\'s failures by what they are: e-mails that matched no rate table or had no attachment are no failed imports', async () => {
+    const h = shipped();
+    await h.post(T0, mailFailure('no_attachments', 1));
+    await h.tick(T0);
+    await h.post(T0 + MIN, mailFailure('file_processing_error', 2), mailFailure('rate_tables_no_match', 3), mailFailure('file_processing_error', 4));
+    const [digest] = await h.tick(T0 + 5 * MIN);
+    expect(lines(digest!).slice(0, 2)).toEqual([
+      ':rotating_light: *3 rate import failures* · Alpha &lt;rates@alpha.example&gt; · mailbox rates@carrier.example',
+      '2 files not processed, 1 e-mail matched no rate table',
+    ]);
+    await h.post(T0 + 6 * MIN, mailFailure('no_attachments', 5), mailFailure('no_attachments', 6));
+    const [again] = await h.tick(T0 + 10 * MIN);
+    expect(lines(again!)[1]).toBe('2 e-mails had no attachment');
+  });
+
+  it('name the rate table of an import\'s digest, by its id when importd gives no name, and count failed imports as such', async () => {
+    const h = shipped();
+    await h.post(T0, importFailure(911, { rate_table_name: undefined }));
+    await h.tick(T0);
+    await h.post(T0 + MIN, importFailure(912, { rate_table_name: undefined }), importFailure(913, { rate_table_name: undefined }));
+    const [digest] = await h.tick(T0 + 5 * MIN);
+    expect(lines(digest!).slice(0, 2)).toEqual([':rotating_light: *2 rate import failures* · rate table #74', '2 imports failed']);
+  });
+
+  it('start each line with the event\'s time and its VCS object, the vendor e-mail or the import, and not repeat the vendor the header names', async () => {
+    const h = shipped();
+    await h.post(T0, mailFailure('no_attachments', 1), importFailure(911));
+    await h.tick(T0);
+    await h.post(T0 + MIN, mailFailure('file_processing_error', 2), mailFailure('rate_tables_no_match', 3));
+    await h.post(T0 + 2 * MIN, importFailure(912, { errors: ['Line 15: rate is not a number'] }), importFailure(913));
+    const digests = (await h.tick(T0 + 5 * MIN)).map((s) => lines(s).filter((l) => l.startsWith('• '))).sort();
+    expect(digests).toEqual([
+      [
+        '• 10:01 EET · e-mail #77002 · deck_2.zip: File is not a zip file (Alpha deck 2) → Alpha Premium',
+        '• 10:01 EET · e-mail #77003 · matched no rate table (Alpha deck 3)',
+      ],
+      [
+        '• 10:02 EET · import #912 · file has errors · t912.csv: Line 15: rate is not a number',
+        '• 10:02 EET · import #913 · no reason given · t913.csv',
+      ],
+    ]);
+  });
+
+  it('keep a digest of long failures within Slack\'s 40,000 characters, uncut, and every failure in one of them', async () => {
+    const h = shipped();
+    const errors = Array.from({ length: 20 }, (_, i) => `Line ${i + 1}: ${'rate is not a number '.repeat(5)}`);
+    await h.post(T0, importFailure(1000));
+    await h.tick(T0);
+    const batch = Array.from({ length: 200 }, (_, i) => importFailure(1001 + i, { errors, file_name: `${'long_file_name_'.repeat(10)}${i}.csv` }));
+    await h.post(T0 + MIN, ...batch);
+    const digests = [...(await h.tick(T0 + 5 * MIN)), ...(await h.tick(T0 + 10 * MIN)), ...(await h.tick(T0 + 15 * MIN))];
+    expect(digests.length).toBeGreaterThan(1);
+    for (const d of digests) {
+      expect(text(d).length).toBeLessThanOrEqual(40_000);
+      expect(text(d)).not.toContain('(truncated)');
+    }
+    const told = digests.flatMap((d) => [...text(d).matchAll(/· import #(\d+) ·/g)].map((m) => Number(m[1])));
+    expect(told.sort((a, b) => a - b)).toEqual(batch.map((b) => b.object_id));
+  });
+});
+
+describe('the shipped rules\' message for one rate desk failure', () => {
+  it('headline a vendor e-mail that matched no rate table or had no attachment as an e-mail not imported, not as a failed import', async () => {
+    const h = shipped();
+    // Each to a mailbox of its own: three messages, no digest.
+    const box = (login: string) => ({ credentials: { login, host: 'imap.carrier.example' } });
+    await h.post(T0, mailFailure('no_attachments', 1), mailFailure('rate_tables_no_match', 2, box('other@carrier.example')), mailFailure('file_processing_error', 3, box('third@carrier.example')));
+    const firstLines = (await h.tick(T0)).map((s) => text(s).split('\n')[0]).sort();
+    expect(firstLines).toEqual([
+      ':rotating_light: *Rate e-mail not imported*: it had no attachment',
+      ':rotating_light: *Rate e-mail not imported*: no rate table matches its sender and subject',
+      ':rotating_light: *Rate import failed*: deck_3.zip: File is not a zip file',
+    ]);
+  });
+
+  it('name the rate table of a failed import by its id too, also when importd gives no name', async () => {
+    const h = shipped();
+    await h.post(T0, importFailure(911), importFailure(912, { rate_tables_id: 75, rate_table_name: undefined }));
+    const sent = (await h.tick(T0)).map((s) => /Rate table:\* (.*)/.exec(text(s))?.[1]).sort();
+    expect(sent).toEqual(['#75', 'Alpha Premium (#74)']);
+  });
+
+  it('show a mailbox whose host VCS did not send without a dangling "on"', async () => {
+    const h = shipped();
+    await h.post(T0, mailFailure('no_attachments', 1, { credentials: { login: 'rates@carrier.example' } }));
+    const [sent] = await h.tick(T0);
+    expect(text(sent!)).toContain('• *Mailbox:* rates@carrier.example\n');
   });
 });
 

@@ -211,6 +211,40 @@ describe('join', () => {
   });
 });
 
+describe('tally', () => {
+  const events = [
+    { event: { events_id: 'email_rates_manager.no_attachments', object_id: '1' } },
+    { event: { events_id: 'importd.process_failed', object_id: 2 } },
+    { event: { events_id: 'importd.process_failed', object_id: '2' } },
+    { event: { events_id: 'email_rates_manager.rate_tables_no_match' } },
+    { event: { events_id: 'importd.process_failed' } },
+  ];
+  const each = '{{#each (tally events key="event.events_id")}}{{#unless @first}}, {{/unless}}{{count}} {{value}}{{/each}}';
+
+  it('counts the items by a field (a dotted path), most first, ties in the order first seen', () => {
+    expect(run(each, { events })).toBe('3 importd.process_failed, 1 email_rates_manager.no_attachments, 1 email_rates_manager.rate_tables_no_match');
+  });
+
+  it('counts values as eq compares them, and items without the field under no value', () => {
+    expect(run('{{#each (tally events key="event.object_id")}}{{count}}×[{{value}}] {{/each}}', { events })).toBe('2×[2] 2×[] 1×[1] ');
+  });
+
+  it('counts the items themselves without key=, and takes a single value or nothing', () => {
+    expect(run('{{#each (tally l)}}{{count}} {{#if value.x}}x={{value.x}}{{else}}{{value}}{{/if}}; {{/each}}', { l: ['b', 'a', 'b', { x: 1 }, { x: 1 }] })).toBe('2 b; 2 x=1; 1 a; ');
+    expect(run('{{#each (tally s)}}{{count}} {{value}}{{/each}}', { s: 'one' })).toBe('1 one');
+    expect(run('[{{#each (tally missing)}}x{{/each}}]', {})).toBe('[]');
+  });
+
+  it('is a list that length and #with can use: how many different values there are', () => {
+    expect(run('{{length (tally events key="event.events_id")}}', { events })).toBe('3');
+    expect(run('{{#with (tally events key="event.events_id")}}{{this.[0].count}}{{/with}}', { events })).toBe('3');
+  });
+
+  it('reads only the items\' own fields', () => {
+    expect(run('{{#each (tally l key="constructor.name")}}{{count}}[{{value}}]{{/each}}', { l: [{}, { constructor: { name: 'x' } }] })).toBe('1[]1[x]');
+  });
+});
+
 describe('upper, lower, length', () => {
   it('changes case', () => {
     expect(run('{{upper s}}|{{lower s}}', { s: 'Vendor A' })).toBe('VENDOR A|vendor a');
