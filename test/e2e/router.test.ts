@@ -74,7 +74,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       expect(p.token).toBe('xoxb-e2e');
     }
     // An e-mail that matched no rate table or had no attachment is no failed import.
-    const headline = (id: string) => slack.posts.find((p) => p.text.includes(`· ${id} (object`))!.text.split('\n')[0];
+    const headline = (id: string) => slack.posts.find((p) => p.text.includes(`· ${id} · `))!.text.split('\n')[0];
     expect(headline('email_rates_manager.file_processing_error')).toMatch(/^:rotating_light: \*Rate import failed\*: Can't process file/);
     expect(headline('importd.process_failed')).toBe(':rotating_light: *Rate import failed*: the file has errors');
     expect(headline('email_rates_manager.no_attachments')).toBe(':rotating_light: *Rate e-mail not imported*: it had no attachment');
@@ -83,7 +83,7 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     expect(byError.text).toContain('• *Vendor:* Vendor Rates &lt;rates@vendor.example&gt;');
     expect(byError.text).toContain('• *Mailbox:* rates@carrier.example on imap.example.net');
     expect(byError.text).toContain('• *Rate tables:* Vendor A - Premium, Vendor A - Standard');
-    expect(byError.text).toContain('_2022-01-24 17:44 EET · email_rates_manager.file_processing_error (object 77798)_');
+    expect(byError.text).toContain('_2022-01-24 17:44 EET · email_rates_manager.file_processing_error · e-mail #77798_');
     const importFailed = slack.posts.find((p) => p.text.includes('importd.process_failed'))!;
     expect(importFailed.text).toContain('• Line 14: unknown code format "44-20"');
 

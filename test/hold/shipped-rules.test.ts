@@ -95,8 +95,8 @@ describe('the shipped rules, for the rate desk', () => {
     });
     const sent = await h.tick(T0);
     expect(sent.map((s) => text(s).trim().split('\n').pop()).sort()).toEqual([
-      '_2026-11-27 10:00 EET · email_rates_manager.no_attachments (object 77001)_',
-      '_2026-11-27 10:00 EET · importd.process_failed (object 911)_',
+      '_2026-11-27 10:00 EET · email_rates_manager.no_attachments · e-mail #77001_',
+      '_2026-11-27 10:00 EET · importd.process_failed · import #911_',
     ]);
   });
 
