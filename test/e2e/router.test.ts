@@ -184,6 +184,11 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       [`/hooks/vcs/wrong?token=${TOKEN}`, {}],
       [`/hooks/vcs?token=${TOKEN}`, { authorization: 'Bearer wrong' }],
       [`/hooks/vcs?token=${TOKEN}&token=wrong`, {}],
+      // An empty `token` parameter is presented too, and it is wrong.
+      [`/hooks/vcs?token=${TOKEN}&token=`, {}],
+      [`/hooks/vcs/${TOKEN}?token=`, {}],
+      ['/hooks/vcs?token=', { authorization: `Bearer ${TOKEN}` }],
+      [`/hooks/vcs?token&token=${TOKEN}`, {}],
     ] as const) {
       const res = await post(body, path, headers);
       expect(res.status, path).toBe(401);

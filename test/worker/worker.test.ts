@@ -95,7 +95,7 @@ describe('the Worker with the shipped rules.yaml', () => {
     });
     const noToken = await post(fixture('clients.create'), '/hooks/vcs');
     expect([noToken.status, await noToken.json()]).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
-    for (const path of ['/hooks/vcs/%zz', `/hooks/vcs?token=${TOKEN}&token=wrong`]) {
+    for (const path of ['/hooks/vcs/%zz', `/hooks/vcs?token=${TOKEN}&token=wrong`, `/hooks/vcs?token=${TOKEN}&token=`]) {
       const refused = await post(fixture('clients.create'), path);
       expect([refused.status, await refused.json()], path).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
     }
