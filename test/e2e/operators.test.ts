@@ -315,6 +315,13 @@ describe('a running server with the admin API', () => {
     const human = await cli('explain', id);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('template failed, fallback sent: The partial nope could not be found');
+
+    // The log says so too, once for the message (not once per attempt at sending it).
+    const warned = () => server.output().split('\n').filter((l) => l.includes(' WARN template failed') && l.includes(`event=${id} `));
+    await waitFor('the warning about the fallback', () => warned().length > 0);
+    expect(warned().map((line) => line.replace(/^\S+ /, ''))).toEqual([
+      `WARN template failed; the plain fallback message goes instead event=${id} events_id=clients.create rule=broken-template destination=desk error="The partial nope could not be found"`,
+    ]);
   });
 
   describe('the CLI on the running server\'s DATA_DIR', () => {
