@@ -138,7 +138,7 @@ describe('hot reload on SIGHUP, with watching turned off', () => {
     writeFileSync(join(dir, 'rules.yaml'), rules());
     mkdirSync(join(dir, 'templates'));
     writeFileSync(join(dir, 'templates/body.hbs'), '{"v": 1}');
-    server = await startServer({ RULES_FILE: join(dir, 'rules.yaml'), HOOK_URL: 'http://127.0.0.1:9', SWITCHBOARD_WATCH: '0' });
+    server = await startServer({ RULES_FILE: join(dir, 'rules.yaml'), HOOK_URL: 'http://127.0.0.1:9', SWITCHBOARD_WATCH: 'off' });
   });
   afterAll(async () => {
     if (server) expect(await server.stop()).toBe(0);
@@ -147,11 +147,18 @@ describe('hot reload on SIGHUP, with watching turned off', () => {
   it('reloads when told to', async () => {
     const version = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as Health).config.version;
     const before = await version();
-    expect(server.output()).not.toContain('watching for changes');
     writeFileSync(join(dir, 'templates/body.hbs'), '{"v": 2}');
     server.child.kill('SIGHUP');
     await waitForAsync('the reload after SIGHUP', async () => (await version()) !== before);
     await waitFor('the reload in the log', () => server.output().includes('configuration reloaded'));
+    // Watching would have been logged before the reload was.
+    expect(server.output()).not.toContain('watching for changes');
+  });
+
+  it('refuses to start with a SWITCHBOARD_WATCH it does not understand', async () => {
+    const r = await runCli(['serve'], { RULES_FILE: join(dir, 'rules.yaml'), DATA_DIR: tempDataDir(), HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_WATCH: 'flase' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('switchboard: SWITCHBOARD_WATCH must be one of 0, false, no, off, 1, true, yes, on, got "flase"\n');
   });
 });
 
