@@ -167,6 +167,25 @@ describe('a running server with the admin API', () => {
     expect(server.output()).not.toContain(ADMIN_TOKEN);
   });
 
+  it('answers a known path asked with a method it does not take with 405 and Allow, once the token is right', async () => {
+    for (const [path, method, allow] of [
+      ['/dead', 'GET', 'DELETE'],
+      ['/dead/replay', 'GET', 'POST'],
+      ['/events', 'POST', 'GET, HEAD'],
+      ['/events/0abc', 'DELETE', 'GET, HEAD'],
+      ['/events/0abc/replay', 'GET', 'POST'],
+      ['/test', 'PUT', 'POST'],
+    ] as const) {
+      const res = await api(path, { method });
+      expect([res.status, res.headers.get('allow')], `${method} ${path}`).toEqual([405, allow]);
+      expect(await res.json()).toEqual({ ok: false, error: `${method} is not allowed on /api${path}; use ${allow}` });
+    }
+    // The token is checked first: a caller without it learns nothing about the paths.
+    const refused = await api('/dead', {}, 'Bearer wrong-token');
+    expect([refused.status, refused.headers.get('allow')]).toEqual([401, null]);
+    expect((await api('/no-such-path')).status).toBe(404);
+  });
+
   it('lists events, filtered by status and age, and rejects bad filters', async () => {
     const { id } = await post(server, update(110));
     const dup = await post(server, update(110));

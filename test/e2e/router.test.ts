@@ -223,7 +223,8 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     }
     const big = await post(JSON.stringify({ event: {}, data: { blob: 'x'.repeat(1024 * 1024) } }));
     expect(big.status).toBe(413);
-    expect((await fetch(`${server.url}/hooks/vcs?token=${TOKEN}`)).status).toBe(405);
+    const get = await fetch(`${server.url}/hooks/vcs?token=${TOKEN}`);
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(server.child.exitCode).toBeNull();
   });
