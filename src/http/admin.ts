@@ -39,7 +39,7 @@ export function adminApi({ store, token, replayed, planner }: AdminOptions): Hon
     }
     const sinceText = c.req.query('since');
     const since = sinceText === undefined ? undefined : parseSince(sinceText);
-    if (since && !since.ok) return c.json({ ok: false, error: since.error }, 400);
+    if (since && !since.ok) return c.json({ ok: false, error: `since ${since.error}` }, 400);
     // Checked, not coerced: SQLite refuses a fractional LIMIT, which came back as a 500. Above 1000
     // it is capped, so one call cannot read the whole outbox.
     const limitText = c.req.query('limit');

@@ -201,13 +201,14 @@ describe('a running server with the admin API', () => {
     expect((await apiJson<{ events: EventSummary[] }>('/events?status=dead')).events).toEqual([]);
 
     expect((await apiJson<{ events: EventSummary[] }>('/events?since=1h')).events.map((e) => e.id)).toContain(id);
+    expect((await apiJson<{ events: EventSummary[] }>('/events?since=1h30m')).events.map((e) => e.id)).toContain(id);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     expect((await apiJson<{ events: EventSummary[] }>(`/events?since=${future}`)).events).toEqual([]);
     expect((await apiJson<{ events: EventSummary[] }>('/events?limit=2')).events).toHaveLength(2);
 
     for (const [query, error] of [
       ['status=bogus', 'status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
-      ['since=yesterday', 'since: expected a duration such as 30m, 6h or 2d, or an ISO date-time; got "yesterday"'],
+      ['since=yesterday', 'since must be a duration such as 30m, 6h, 1h30m or 2d, or an ISO date or date-time such as 2026-11-26 or 2026-11-26T08:00:00Z, got "yesterday"'],
       ['limit=1.5', 'limit must be a whole number of at least 1, got "1.5"'],
       ['limit=0', 'limit must be a whole number of at least 1, got "0"'],
     ]) {
@@ -360,7 +361,7 @@ describe('a running server with the admin API', () => {
       // Every event here was routed at once.
       expect(await cli('events', '--status', 'received')).toMatchObject({ code: 0, stdout: 'no events\n' });
 
-      const json = await cli('events', '--json', '--since', '10m');
+      const json = await cli('events', '--json', '--since', '0h10m');
       expect(json.code).toBe(0);
       const listed = JSON.parse(json.stdout) as EventSummary[];
       expect(listed.find((e) => e.id === id)).toEqual({ id, eventId: 'clients.update', objectId: '150', receivedAt: expect.any(Number), status: 'delivered', deliveries: 1 });
@@ -426,7 +427,7 @@ describe('a running server with the admin API', () => {
       const usage: Array<[string[], string]> = [
         [['events', '--status', 'bogus'], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
         [['events', '--status='], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
-        [['events', '--since', 'yesterday'], 'since: expected a duration such as 30m, 6h or 2d, or an ISO date-time; got "yesterday"'],
+        [['events', '--since', 'yesterday'], '--since must be a duration such as 30m, 6h, 1h30m or 2d, or an ISO date or date-time such as 2026-11-26 or 2026-11-26T08:00:00Z, got "yesterday"'],
         [['events', '--limit', '1.5'], '--limit must be a whole number of at least 1, got "1.5"'],
         [['replay'], 'usage: switchboard replay <event id> | --dead'],
       ];
