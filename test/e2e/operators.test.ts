@@ -303,6 +303,13 @@ describe('a running server with the admin API', () => {
       [false, 'Slack error: channel_not_found'],
       [true, expect.stringMatching(/^ts=/)],
     ]);
+    // The log goes on counting attempts across the replay, as explain lists them.
+    const logged = () => server.output().split('\n').filter((l) => l.includes(` event=${id} `));
+    await waitFor('the delivery in the log', () => logged().some((l) => l.includes(' INFO delivered ')));
+    expect(logged().map((l) => / (INFO|ERROR) (delivered|delivery dead)\b.* attempt=(\d+)/.exec(l)?.slice(1))).toEqual([
+      ['ERROR', 'delivery dead', '1'],
+      ['INFO', 'delivered', '2'],
+    ]);
     // Nothing left to replay.
     expect(await apiJson(`/events/${id}/replay`, { method: 'POST' })).toEqual({ ok: true, requeued: 0 });
   });
