@@ -1,3 +1,5 @@
+import { printable } from './words.ts';
+
 /** Structured log lines: `2026-01-24T15:44:47.216Z INFO message key=value ...`. */
 export type Fields = Readonly<Record<string, unknown>>;
 
@@ -19,7 +21,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 function formatValue(value: unknown): string {
   const s = typeof value === 'string' ? value : JSON.stringify(value);
   if (s !== undefined && /^[^\s"=\0-\x1f\x7f-\x9f]+$/.test(s)) return s;
-  return JSON.stringify(s ?? null).replace(/[\x7f-\x9f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // JSON escapes NUL to U+001F itself (a newline as `\n`); printable escapes what JSON leaves.
+  return printable(JSON.stringify(s ?? null));
 }
 
 /** A logger writing one line per entry of `level` or worse through `write` (stdout by default). */

@@ -4,9 +4,9 @@ export function counted(n: number, one: string, many = `${one}s`): string {
 }
 
 /**
- * Text from a request (an event id, an object id, a group's label), for a terminal: control
- * characters and line separators escaped as in JSON (`\u001b`), so that it can neither break an
- * output line nor act on the terminal. Everything else is left as it is.
+ * Text from a request (an event id, an object id, a group's label), for a terminal or a log line:
+ * control characters (C0, DEL, C1) and line separators escaped as in JSON (`\u001b`), so that it
+ * can neither break an output line nor act on the terminal. Everything else is left as it is.
  */
 export function printable(text: string): string {
   return text.replace(/[\0-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

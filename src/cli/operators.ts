@@ -38,7 +38,7 @@ export function listEvents(opts: { status?: string; since?: string; limit?: stri
   }
   const since = opts.since !== undefined ? parseSince(opts.since) : undefined;
   if (since && !since.ok) {
-    err(since.error);
+    err(`--since ${since.error}`);
     return Promise.resolve(2);
   }
   // Checked here: SQLite answers "datatype mismatch" to a fractional LIMIT and "no events" to 0.

@@ -63,6 +63,22 @@ export function choiceSetting<T extends string>(env: Env, name: string, choices:
 
 export const flagSetting = (v: unknown) => v === '1' || v === 'true' || v === 'yes' || v === true;
 
+const ON = ['1', 'true', 'yes', 'on'];
+const OFF = ['0', 'false', 'no', 'off'];
+
+/**
+ * An on/off variable: its value, or the fallback when unset or empty; another word adds an error.
+ * For a setting on by default, whose off must not be lost to a typo (`SWITCHBOARD_WATCH=flase`).
+ */
+export function switchSetting(env: Env, name: string, fallback: boolean, errors: string[]): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (ON.includes(String(raw))) return true;
+  if (OFF.includes(String(raw))) return false;
+  errors.push(`${name} must be one of ${[...OFF, ...ON].join(', ')}, got "${String(raw)}"`);
+  return fallback;
+}
+
 export function readServiceSettings(env: Env, errors: string[]): ServiceSettings {
   return {
     maxBodyBytes: numberSetting(env, 'SWITCHBOARD_MAX_BODY_BYTES', 1024 * 1024, errors, { min: 1, integer: true }),

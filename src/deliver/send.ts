@@ -39,7 +39,8 @@ export function settleAttempt(
 ): { next: NextState; record: AttemptRecord } {
   const attempts = d.attempts + 1;
   const next = nextState(result, attempts, d.createdAt, at, policy, random);
-  const fields = { event: d.eventId, rule: d.rule, destination: d.destination, attempt: attempts };
+  // Numbered as `explain` lists attempts: a replay goes on from the attempts before it.
+  const fields = { event: d.eventId, rule: d.rule, destination: d.destination, attempt: d.tried + 1 };
   if (next.status === 'delivered' && result.ok && result.missed) log.warn('delivered, but not to every recipient; those are not tried again', { ...fields, missed: result.missed });
   else if (next.status === 'delivered') log.info('delivered', { ...fields, info: next.info });
   else if (next.status === 'pending') log.warn('delivery failed; will retry', { ...fields, reason: next.reason, retry_in_ms: next.nextAt - at });

@@ -46,6 +46,11 @@ export async function releaseDue(store: Store, planner: Planner, now: number, lo
       out.deliveries.push(...done.deliveries);
       out.releaseAt.push(...done.releaseAt);
       if (action.kind === 'defer' || action.kind === 'defer-group') out.releaseAt.push(action.until);
+      // Said once the digest is recorded: a digest released elsewhere first is that one's to tell.
+      if (action.kind === 'flush' && action.digest?.renderError !== undefined) {
+        const { eventId, rule, destination, renderError } = action.digest;
+        log.warn('digest template failed; the plain fallback digest goes instead', { event: eventId, rule, destination, events: action.items.length, error: renderError });
+      }
     } catch (e) {
       // Someone else released it first (another isolate, another process): nothing to do.
       if (!(e instanceof ConflictError)) throw e;

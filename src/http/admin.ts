@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Env, type Handler } from 'hono';
 import { trialJson, tryEvent } from '../check/trial.ts';
 import type { Planner } from '../deliver/plan.ts';
 import { parseEnvelope } from '../events/envelope.ts';
@@ -25,14 +25,21 @@ export function adminApi({ store, token, replayed, planner }: AdminOptions): Hon
     await next();
   });
 
-  api.get('/events', async (c) => {
+  // The methods of each path, for the 405 the others get (at the end). A GET route answers HEAD too.
+  const methods = new Map<string, string[]>();
+  const on = <P extends string>(method: 'GET' | 'POST' | 'DELETE', path: P, handler: Handler<Env, P>) => {
+    api.on(method, path, handler);
+    methods.set(path, [...(methods.get(path) ?? []), ...(method === 'GET' ? ['GET', 'HEAD'] : [method])]);
+  };
+
+  on('GET', '/events', async (c) => {
     const status = c.req.query('status');
     if (status !== undefined && !EVENT_STATUSES.includes(status as EventStatus)) {
       return c.json({ ok: false, error: `status must be one of: ${EVENT_STATUSES.join(', ')}` }, 400);
     }
     const sinceText = c.req.query('since');
     const since = sinceText === undefined ? undefined : parseSince(sinceText);
-    if (since && !since.ok) return c.json({ ok: false, error: since.error }, 400);
+    if (since && !since.ok) return c.json({ ok: false, error: `since ${since.error}` }, 400);
     // Checked, not coerced: SQLite refuses a fractional LIMIT, which came back as a 500. Above 1000
     // it is capped, so one call cannot read the whole outbox.
     const limitText = c.req.query('limit');
@@ -46,35 +53,42 @@ export function adminApi({ store, token, replayed, planner }: AdminOptions): Hon
     return c.json({ ok: true, events });
   });
 
-  api.get('/events/:id', async (c) => {
+  on('GET', '/events/:id', async (c) => {
     const explanation = await store.explain(c.req.param('id'));
     return explanation ? c.json({ ok: true, event: explanation }) : c.json({ ok: false, error: 'no such event' }, 404);
   });
 
-  api.post('/events/:id/replay', async (c) => {
+  on('POST', '/events/:id/replay', async (c) => {
     const ids = await store.replay(c.req.param('id'), Date.now());
     if (ids === undefined) return c.json({ ok: false, error: 'no such event' }, 404);
     await replayed?.(ids);
     return c.json({ ok: true, requeued: ids.length });
   });
 
-  api.post('/dead/replay', async (c) => {
+  on('POST', '/dead/replay', async (c) => {
     const ids = await store.replayDead(Date.now());
     await replayed?.(ids);
     return c.json({ ok: true, requeued: ids.length });
   });
 
-  api.delete('/dead', async (c) => c.json({ ok: true, purged: await store.purgeDead() }));
+  on('DELETE', '/dead', async (c) => c.json({ ok: true, purged: await store.purgeDead() }));
 
   // What `switchboard test --json` prints for one payload, over HTTP: what every rule did with it
   // and why, and the messages they would send. Nothing is stored or sent.
-  api.post('/test', async (c) => {
+  on('POST', '/test', async (c) => {
     if (!planner) return c.json({ ok: false, error: 'not available' }, 404);
     const source = 'the request body';
     const parsed = parseEnvelope(await c.req.text());
     if (!parsed.ok) return c.json({ source, ok: false, error: parsed.error }, 400);
     return c.json(trialJson(tryEvent(planner(), parsed.eventId, parsed.value), source));
   });
+
+  // A path it knows, asked with another method (GET /api/dead): 405 and what it takes, not 404.
+  // After the token check, as every call here: without the token, the paths are not told.
+  for (const [path, allowed] of methods) {
+    const allow = allowed.join(', ');
+    api.all(path, (c) => c.json({ ok: false, error: `${c.req.method} is not allowed on ${new URL(c.req.url).pathname}; use ${allow}` }, 405, { allow }));
+  }
 
   return api;
 }

@@ -171,6 +171,9 @@ function hookRoutes(app: Hono, intake: Intake, options: AppOptions): void {
 
   for (const path of [HOOK_PATH, `${HOOK_PATH}/:token`]) {
     app.post(path, guard, limit, receive);
-    app.all(path, (c) => problem(c, 405, 'use POST'));
+    app.all(path, (c) => {
+      c.header('allow', 'POST');
+      return problem(c, 405, 'use POST');
+    });
   }
 }

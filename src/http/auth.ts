@@ -24,8 +24,9 @@ export async function secretsEqual(presented: string, expected: string): Promise
  */
 export function presentedTokens(url: URL, hookPath: string, authorization: string | undefined): string[] {
   const tokens: string[] = [];
-  // Every `token` parameter: `?token=<t>&token=wrong` carries a wrong one too.
-  for (const query of url.searchParams.getAll('token')) if (query) tokens.push(query);
+  // Every `token` parameter: `?token=<t>&token=wrong` carries a wrong one too, and so does
+  // `?token=<t>&token=` (an empty one is presented, and wrong, not skipped).
+  tokens.push(...url.searchParams.getAll('token'));
   if (url.pathname.startsWith(`${hookPath}/`)) {
     const segment = url.pathname.slice(hookPath.length + 1).replace(/\/$/, '');
     if (segment) tokens.push(segment.includes('/') ? segment : decodeSegment(segment));

@@ -87,7 +87,13 @@ export class LiveConfig {
     if (!load.result.ok) {
       const errors = load.result.errors.map(formatError);
       this.refused = { at: Date.now(), version: load.version, errors };
-      log.error(`${this.rulesFile} changed but has ${errors.length} error(s); still running the previous configuration`, { version: this.generation.version, refused: load.version });
+      // Named by where the errors are: an edited template that does not compile is the template's
+      // fault, not rules.yaml's (each error line then says where in it, and why).
+      const where = [...new Set(load.result.errors.map((e) => e.file))];
+      log.error(
+        `reload refused: ${where.join(' and ')} ${where.length > 1 ? 'have' : 'has'} ${errors.length} error(s); the previous rules and templates stay in force`,
+        { version: this.generation.version, refused: load.version },
+      );
       for (const e of errors) log.error(`not applied: ${e}`);
       return 'refused';
     }

@@ -136,7 +136,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   // Rules and templates are applied when they change; SIGHUP reloads on demand (where watching
   // files does not work, e.g. some network file systems).
   live.applied = () => dispatcher.notify(); // deliveries due to destinations the last configuration lacked
-  if (env.SWITCHBOARD_WATCH !== '0') live.watch();
+  if (s.watch) live.watch();
   process.on('SIGHUP', () => {
     if (live.reload() === 'unchanged') log.info('SIGHUP received: the rules and templates have not changed');
   });

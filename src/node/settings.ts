@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { flagSetting, numberSetting, readServiceSettings, type ServiceSettings } from '../config/service-settings.ts';
+import { flagSetting, numberSetting, readServiceSettings, switchSetting, type ServiceSettings } from '../config/service-settings.ts';
 
 /** Settings read from the environment, with defaults; errors say which variable and what it takes. */
 export interface NodeSettings extends ServiceSettings {
@@ -9,6 +9,8 @@ export interface NodeSettings extends ServiceSettings {
   dataDir: string;
   dbFile: string;
   fsync: boolean;
+  /** Whether rules.yaml and its templates are watched for changes (SIGHUP reloads either way). */
+  watch: boolean;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): { ok: true; value: NodeSettings } | { ok: false; errors: string[] } {
@@ -21,6 +23,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): { ok: true; 
     dataDir,
     dbFile: join(dataDir, 'switchboard.db'),
     fsync: flagSetting(env.SWITCHBOARD_FSYNC),
+    watch: switchSetting(env, 'SWITCHBOARD_WATCH', true, errors),
     ...readServiceSettings(env, errors),
   };
   return errors.length ? { ok: false, errors } : { ok: true, value };

@@ -31,14 +31,33 @@ const CONFLICT_ATTEMPTS = 5;
  * Applies groups, throttles, incidents and send windows to routings (hold/decide.ts) and records
  * them; decided again when the state they were decided on changed meanwhile (ConflictError).
  */
-export async function recordRoutings(store: Store, planner: Planner, routings: readonly Routing[], now: () => number): Promise<Routed> {
+export async function recordRoutings(store: Store, planner: Planner, routings: readonly Routing[], now: () => number, log: Logger): Promise<Routed> {
   for (let attempt = 1; ; attempt++) {
     const at = now();
     const decided = await applyHolds(routings, store, planner, at);
+    let routed: Routed;
     try {
-      return await store.route(decided, at);
+      routed = await store.route(decided, at);
     } catch (e) {
       if (!(e instanceof ConflictError) || attempt >= CONFLICT_ATTEMPTS) throw e;
+      continue;
+    }
+    warnFallbacks(decided, log);
+    return routed;
+  }
+}
+
+/**
+ * One warning per stored message whose template failed, so that a broken template shows in the log
+ * and not only in `explain`: said once, when the message is recorded (not per send attempt, nor per
+ * decision made again on a conflict). One held back for good is never sent, so nothing is said.
+ */
+function warnFallbacks(routings: readonly Routing[], log: Logger): void {
+  for (const r of routings) {
+    const eventsId = (r.context?.event as { events_id?: unknown } | undefined)?.events_id;
+    for (const d of r.plan.deliveries) {
+      if (d.renderError === undefined || d.status === 'suppressed') continue;
+      log.warn('template failed; the plain fallback message goes instead', { event: r.id, events_id: eventsId, rule: d.rule, destination: d.destination, error: d.renderError });
     }
   }
 }
@@ -157,7 +176,7 @@ export class RoutingStage {
 
   private async commit(routings: readonly Routing[]): Promise<void> {
     if (routings.length === 0) return;
-    const routed = await recordRoutings(this.store, this.planner(), routings, this.options.now ?? Date.now);
+    const routed = await recordRoutings(this.store, this.planner(), routings, this.options.now ?? Date.now, this.options.log);
     if (routed.deliveries.length > 0 || routed.releaseAt.length > 0) this.options.routed(routed);
   }
 }

@@ -181,7 +181,10 @@ export interface DueDelivery {
   /** The destination's type when the message was made: the message has that channel's shape. */
   readonly type: string;
   readonly message: unknown;
+  /** Attempts since it was queued or last replayed: what the retry policy counts. */
   readonly attempts: number;
+  /** Attempts on record, those before a replay too: what the log numbers them by, as `explain` lists them. */
+  readonly tried: number;
   readonly createdAt: number;
   /** When it is due (a claimed one: when its sender's hold ends). */
   readonly nextAt: number;

@@ -68,7 +68,7 @@ async function route(cx: WorkerContext, eventId: string, place: Place): Promise<
     else place.done();
     let routed: Routed;
     try {
-      routed = await recordRoutings(cx.store, cx.planner, [routing], Date.now);
+      routed = await recordRoutings(cx.store, cx.planner, [routing], Date.now, cx.log);
     } catch (e) {
       // Routed meanwhile by another consumer: nothing to add.
       if (e instanceof ConflictError && !(await cx.store.unroutedEvent(eventId))) return;

@@ -94,7 +94,7 @@ describe('hot reload: the real server, its rules folder edited while it runs', (
     expect(h.config.reload_error!.version).not.toBe(good);
     // Log lines are written in batches: they may come a moment after /healthz answered.
     await waitFor('the errors in the log', () => server.output().includes(`ERROR not applied: ${h.config.reload_error!.errors[0]}`));
-    expect(server.output()).toMatch(/ERROR .*rules\.yaml changed but has 1 error\(s\); still running the previous configuration version=\w+ refused=\w+/);
+    expect(server.output()).toMatch(/ERROR reload refused: \S*rules\.yaml has 1 error\(s\); the previous rules and templates stay in force version=\w+ refused=\w+/);
     expect(await deliveredFor('/hook')).toEqual([{ v: 2, id: objectId }]);
   });
 
@@ -138,7 +138,7 @@ describe('hot reload on SIGHUP, with watching turned off', () => {
     writeFileSync(join(dir, 'rules.yaml'), rules());
     mkdirSync(join(dir, 'templates'));
     writeFileSync(join(dir, 'templates/body.hbs'), '{"v": 1}');
-    server = await startServer({ RULES_FILE: join(dir, 'rules.yaml'), HOOK_URL: 'http://127.0.0.1:9', SWITCHBOARD_WATCH: '0' });
+    server = await startServer({ RULES_FILE: join(dir, 'rules.yaml'), HOOK_URL: 'http://127.0.0.1:9', SWITCHBOARD_WATCH: 'off' });
   });
   afterAll(async () => {
     if (server) expect(await server.stop()).toBe(0);
@@ -147,11 +147,18 @@ describe('hot reload on SIGHUP, with watching turned off', () => {
   it('reloads when told to', async () => {
     const version = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as Health).config.version;
     const before = await version();
-    expect(server.output()).not.toContain('watching for changes');
     writeFileSync(join(dir, 'templates/body.hbs'), '{"v": 2}');
     server.child.kill('SIGHUP');
     await waitForAsync('the reload after SIGHUP', async () => (await version()) !== before);
     await waitFor('the reload in the log', () => server.output().includes('configuration reloaded'));
+    // Watching would have been logged before the reload was.
+    expect(server.output()).not.toContain('watching for changes');
+  });
+
+  it('refuses to start with a SWITCHBOARD_WATCH it does not understand', async () => {
+    const r = await runCli(['serve'], { RULES_FILE: join(dir, 'rules.yaml'), DATA_DIR: tempDataDir(), HOST: '127.0.0.1', PORT: '0', SWITCHBOARD_WATCH: 'flase' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('switchboard: SWITCHBOARD_WATCH must be one of 0, false, no, off, 1, true, yes, on, got "flase"\n');
   });
 });
 

@@ -167,6 +167,25 @@ describe('a running server with the admin API', () => {
     expect(server.output()).not.toContain(ADMIN_TOKEN);
   });
 
+  it('answers a known path asked with a method it does not take with 405 and Allow, once the token is right', async () => {
+    for (const [path, method, allow] of [
+      ['/dead', 'GET', 'DELETE'],
+      ['/dead/replay', 'GET', 'POST'],
+      ['/events', 'POST', 'GET, HEAD'],
+      ['/events/0abc', 'DELETE', 'GET, HEAD'],
+      ['/events/0abc/replay', 'GET', 'POST'],
+      ['/test', 'PUT', 'POST'],
+    ] as const) {
+      const res = await api(path, { method });
+      expect([res.status, res.headers.get('allow')], `${method} ${path}`).toEqual([405, allow]);
+      expect(await res.json()).toEqual({ ok: false, error: `${method} is not allowed on /api${path}; use ${allow}` });
+    }
+    // The token is checked first: a caller without it learns nothing about the paths.
+    const refused = await api('/dead', {}, 'Bearer wrong-token');
+    expect([refused.status, refused.headers.get('allow')]).toEqual([401, null]);
+    expect((await api('/no-such-path')).status).toBe(404);
+  });
+
   it('lists events, filtered by status and age, and rejects bad filters', async () => {
     const { id } = await post(server, update(110));
     const dup = await post(server, update(110));
@@ -182,13 +201,14 @@ describe('a running server with the admin API', () => {
     expect((await apiJson<{ events: EventSummary[] }>('/events?status=dead')).events).toEqual([]);
 
     expect((await apiJson<{ events: EventSummary[] }>('/events?since=1h')).events.map((e) => e.id)).toContain(id);
+    expect((await apiJson<{ events: EventSummary[] }>('/events?since=1h30m')).events.map((e) => e.id)).toContain(id);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     expect((await apiJson<{ events: EventSummary[] }>(`/events?since=${future}`)).events).toEqual([]);
     expect((await apiJson<{ events: EventSummary[] }>('/events?limit=2')).events).toHaveLength(2);
 
     for (const [query, error] of [
       ['status=bogus', 'status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
-      ['since=yesterday', 'since: expected a duration such as 30m, 6h or 2d, or an ISO date-time; got "yesterday"'],
+      ['since=yesterday', 'since must be a duration such as 30m, 6h, 1h30m or 2d, or an ISO date or date-time such as 2026-11-26 or 2026-11-26T08:00:00Z, got "yesterday"'],
       ['limit=1.5', 'limit must be a whole number of at least 1, got "1.5"'],
       ['limit=0', 'limit must be a whole number of at least 1, got "0"'],
     ]) {
@@ -283,6 +303,13 @@ describe('a running server with the admin API', () => {
       [false, 'Slack error: channel_not_found'],
       [true, expect.stringMatching(/^ts=/)],
     ]);
+    // The log goes on counting attempts across the replay, as explain lists them.
+    const logged = () => server.output().split('\n').filter((l) => l.includes(` event=${id} `));
+    await waitFor('the delivery in the log', () => logged().some((l) => l.includes(' INFO delivered ')));
+    expect(logged().map((l) => / (INFO|ERROR) (delivered|delivery dead)\b.* attempt=(\d+)/.exec(l)?.slice(1))).toEqual([
+      ['ERROR', 'delivery dead', '1'],
+      ['INFO', 'delivered', '2'],
+    ]);
     // Nothing left to replay.
     expect(await apiJson(`/events/${id}/replay`, { method: 'POST' })).toEqual({ ok: true, requeued: 0 });
   });
@@ -315,6 +342,13 @@ describe('a running server with the admin API', () => {
     const human = await cli('explain', id);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('template failed, fallback sent: The partial nope could not be found');
+
+    // The log says so too, once for the message (not once per attempt at sending it).
+    const warned = () => server.output().split('\n').filter((l) => l.includes(' WARN template failed') && l.includes(`event=${id} `));
+    await waitFor('the warning about the fallback', () => warned().length > 0);
+    expect(warned().map((line) => line.replace(/^\S+ /, ''))).toEqual([
+      `WARN template failed; the plain fallback message goes instead event=${id} events_id=clients.create rule=broken-template destination=desk error="The partial nope could not be found"`,
+    ]);
   });
 
   describe('the CLI on the running server\'s DATA_DIR', () => {
@@ -334,7 +368,7 @@ describe('a running server with the admin API', () => {
       // Every event here was routed at once.
       expect(await cli('events', '--status', 'received')).toMatchObject({ code: 0, stdout: 'no events\n' });
 
-      const json = await cli('events', '--json', '--since', '10m');
+      const json = await cli('events', '--json', '--since', '0h10m');
       expect(json.code).toBe(0);
       const listed = JSON.parse(json.stdout) as EventSummary[];
       expect(listed.find((e) => e.id === id)).toEqual({ id, eventId: 'clients.update', objectId: '150', receivedAt: expect.any(Number), status: 'delivered', deliveries: 1 });
@@ -400,7 +434,7 @@ describe('a running server with the admin API', () => {
       const usage: Array<[string[], string]> = [
         [['events', '--status', 'bogus'], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
         [['events', '--status='], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
-        [['events', '--since', 'yesterday'], 'since: expected a duration such as 30m, 6h or 2d, or an ISO date-time; got "yesterday"'],
+        [['events', '--since', 'yesterday'], '--since must be a duration such as 30m, 6h, 1h30m or 2d, or an ISO date or date-time such as 2026-11-26 or 2026-11-26T08:00:00Z, got "yesterday"'],
         [['events', '--limit', '1.5'], '--limit must be a whole number of at least 1, got "1.5"'],
         [['replay'], 'usage: switchboard replay <event id> | --dead'],
       ];

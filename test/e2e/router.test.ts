@@ -187,6 +187,11 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
       [`/hooks/vcs/wrong?token=${TOKEN}`, {}],
       [`/hooks/vcs?token=${TOKEN}`, { authorization: 'Bearer wrong' }],
       [`/hooks/vcs?token=${TOKEN}&token=wrong`, {}],
+      // An empty `token` parameter is presented too, and it is wrong.
+      [`/hooks/vcs?token=${TOKEN}&token=`, {}],
+      [`/hooks/vcs/${TOKEN}?token=`, {}],
+      ['/hooks/vcs?token=', { authorization: `Bearer ${TOKEN}` }],
+      [`/hooks/vcs?token&token=${TOKEN}`, {}],
     ] as const) {
       const res = await post(body, path, headers);
       expect(res.status, path).toBe(401);
@@ -221,7 +226,8 @@ describe('the server with the shipped rules.yaml, all 22 events', () => {
     }
     const big = await post(JSON.stringify({ event: {}, data: { blob: 'x'.repeat(1024 * 1024) } }));
     expect(big.status).toBe(413);
-    expect((await fetch(`${server.url}/hooks/vcs?token=${TOKEN}`)).status).toBe(405);
+    const get = await fetch(`${server.url}/hooks/vcs?token=${TOKEN}`);
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(server.child.exitCode).toBeNull();
   });

@@ -5,7 +5,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyHolds } from '../../src/hold/decide.ts';
 import { releaseDue } from '../../src/hold/release.ts';
-import { silentLogger } from '../../src/log.ts';
+import { createLogger, silentLogger } from '../../src/log.ts';
 import { ConflictError, type Store } from '../../src/queue/store.ts';
 import { d1Driver, holdHarness, sqliteDriver, text, type Driver, type Sent } from '../support/holds.ts';
 
@@ -487,5 +487,23 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect(body(closed!)).toMatchObject({ rule: 'recovered', incident: { name: 'balance', key: '12', state: 'closed', opened_at: '2026-11-27T08:00:00.000Z', flaps: 1, duration: '1 h' } });
       expect(body(closed!)).not.toHaveProperty('held');
     });
+  });
+});
+
+describe('a digest whose template fails at run time', () => {
+  it('sends the plain fallback digest and logs one warning naming the rule, destination and error', async () => {
+    const lines: string[] = [];
+    const h = holdHarness(RATE_DESK('    digest: { slack: { text: "{{> nope}} {{count}}" } }'), sqliteDriver(), undefined, createLogger((l) => lines.push(l)));
+    harnesses.push(h);
+    await h.post(T0, failure(1));
+    await h.tick(T0);
+    await h.post(T0 + MIN, failure(2), failure(3));
+    expect(await h.tick(T0 + MIN)).toEqual([]);
+    const [digest] = await h.tick(T0 + 5 * MIN);
+    expect(text(digest!)).toMatch(/^2 VCS events for rule rate-import-failed \(digest could not be rendered\):/);
+    const warned = lines.filter((l) => l.includes(' WARN '));
+    expect(warned.map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      `WARN digest template failed; the plain fallback digest goes instead event=${digest!.eventId} rule=rate-import-failed destination=desk events=2 error="The partial nope could not be found"`,
+    ]);
   });
 });

@@ -82,7 +82,7 @@ describe('LiveConfig', () => {
     expect(live.current).toBe(good);
     expect(body(live)).toEqual({ v: 1, id: 12 });
     const error = 'rules.yaml:11:13: rules[1].events: unknown event id "clients.delet" (did you mean "clients.delete"?); newer VCS events can be listed under extra_events';
-    expect(lines.at(-2)).toMatch(/ ERROR .*rules\.yaml changed but has 1 error\(s\); still running the previous configuration version=\w+ refused=\w+$/);
+    expect(lines.at(-2)).toMatch(/ ERROR reload refused: \S*rules\.yaml has 1 error\(s\); the previous rules and templates stay in force version=\w+ refused=\w+$/);
     expect(lines.at(-1)).toMatch(/ ERROR not applied: .*rules\.yaml:11:13: /);
     expect(lines.at(-1)!.endsWith(error)).toBe(true);
     const health = live.health().config as { version: string; reload_error: { errors: string[]; version: string } };
@@ -99,6 +99,21 @@ describe('LiveConfig', () => {
     expect(live.reload()).toBe('applied');
     expect((live.health().config as { reload_error: unknown }).reload_error).toBeNull();
     expect(body(live)).toEqual({ v: 3 });
+  });
+
+  it('a template file edited so that it does not compile is refused, named with its compile error', () => {
+    const { live, write, lines } = setUp();
+    const good = live.current;
+    write('templates/body.hbs', '{"v": 2, "id": {{#if event.object_id}} }');
+    expect(live.reload()).toBe('refused');
+    expect(live.current).toBe(good);
+    expect(body(live)).toEqual({ v: 1, id: 12 });
+    const error = 'templates/body.hbs:1:16: rules[0].template.webhook.body: template does not compile: {{#if event.object_id}} is not closed: expected {{/if}} before the end of the template';
+    expect(lines.at(-2)).toMatch(/ ERROR reload refused: \S*templates\/body\.hbs has 1 error\(s\); the previous rules and templates stay in force version=\w+ refused=\w+$/);
+    expect(lines.at(-2)).not.toContain('rules.yaml');
+    expect(lines.at(-1)).toMatch(/ ERROR not applied: \S*templates\/body\.hbs:1:16: /);
+    expect(lines.at(-1)!.endsWith(error)).toBe(true);
+    expect((live.health().config as { reload_error: { errors: string[] } }).reload_error.errors[0]!.endsWith(error)).toBe(true);
   });
 
   it('a template file that goes missing is refused; it coming back is applied', () => {

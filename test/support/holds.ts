@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { Planner } from '../../src/deliver/plan.ts';
 import { parseEnvelope } from '../../src/events/envelope.ts';
 import { releaseDue } from '../../src/hold/release.ts';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger, type Logger } from '../../src/log.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
 import { compileTemplate } from '../../src/node/template-compiler.ts';
 import { d1Store } from '../../src/queue/drivers/d1.ts';
@@ -31,9 +31,9 @@ export interface Sent extends DueDelivery {
  * workerd), with the clock in the
  * test's hands: every step takes the time it happens at. `send` plays the dispatcher: it takes
  * every sendable delivery and records it sent, with a reference replies can answer. `readFile`
- * reads template files named by the rules (none by default).
+ * reads template files named by the rules (none by default); `log` gets what routing and release log.
  */
-export function holdHarness(yaml: string, driver: Driver = sqliteDriver(), readFile: (path: string) => string | undefined = () => undefined) {
+export function holdHarness(yaml: string, driver: Driver = sqliteDriver(), readFile: (path: string) => string | undefined = () => undefined, log: Logger = silentLogger) {
   const loaded = loadConfig(yaml, { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.path}: ${e.message}`).join('\n'));
   const config = loaded.config;
@@ -52,13 +52,13 @@ export function holdHarness(yaml: string, driver: Driver = sqliteDriver(), readF
       return { id: `ev${String(++seq).padStart(5, '0')}`, eventId: parsed.eventId, envelope: parsed.value, raw, receivedAt: at };
     });
     await store.accept(received.map(newEvent), 0);
-    return received.map((r) => routeStored({ id: r.id, raw: r.raw, receivedAt: at }, planner, silentLogger) as Routing);
+    return received.map((r) => routeStored({ id: r.id, raw: r.raw, receivedAt: at }, planner, log) as Routing);
   }
 
   /** Receives and routes events at `at`, in one routing batch as the routing stage would. */
   async function post(at: number, ...posts: Post[]): Promise<string[]> {
     const routings = await prepare(at, ...posts);
-    await recordRoutings(store, planner, routings, () => at);
+    await recordRoutings(store, planner, routings, () => at, log);
     return routings.map((r) => r.id);
   }
 
@@ -83,14 +83,14 @@ export function holdHarness(yaml: string, driver: Driver = sqliteDriver(), readF
     post,
     prepare,
     /** Records routings as the routing stage does (hold decisions, made again on a conflict). */
-    record: (at: number, ...routings: Routing[]) => recordRoutings(store, planner, routings, () => at),
+    record: (at: number, ...routings: Routing[]) => recordRoutings(store, planner, routings, () => at, log),
     send,
     /** Everything sent so far. */
     sent,
-    release: (at: number) => releaseDue(store, planner, at, silentLogger),
+    release: (at: number) => releaseDue(store, planner, at, log),
     /** Release, then send, at `at`. */
     async tick(at: number): Promise<Sent[]> {
-      await releaseDue(store, planner, at, silentLogger);
+      await releaseDue(store, planner, at, log);
       return send(at);
     },
     /** Closes the store and opens the database again, as a restart does. */

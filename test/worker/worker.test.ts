@@ -95,10 +95,14 @@ describe('the Worker with the shipped rules.yaml', () => {
     });
     const noToken = await post(fixture('clients.create'), '/hooks/vcs');
     expect([noToken.status, await noToken.json()]).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
-    for (const path of ['/hooks/vcs/%zz', `/hooks/vcs?token=${TOKEN}&token=wrong`]) {
+    for (const path of ['/hooks/vcs/%zz', `/hooks/vcs?token=${TOKEN}&token=wrong`, `/hooks/vcs?token=${TOKEN}&token=`]) {
       const refused = await post(fixture('clients.create'), path);
       expect([refused.status, await refused.json()], path).toEqual([401, { ok: false, error: 'missing or wrong token' }]);
     }
+    // The admin API is the same app: a known path with another method is a 405 that says what it takes.
+    const wrongMethod = await fetch(`${worker.url}/api/dead`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'DELETE']);
+    expect((await fetch(`${worker.url}/api/dead`)).status).toBe(401);
     const bad = await post('{"event": ', `/hooks/vcs/${TOKEN}`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^body is not valid JSON: /);

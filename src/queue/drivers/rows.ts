@@ -42,6 +42,7 @@ export interface DueRow {
   type: string;
   message: string;
   attempts: number;
+  tried: number;
   created_at: number;
   next_at: number;
   reply_ref: string | null;
@@ -71,6 +72,7 @@ export const dueDelivery = (r: DueRow): DueDelivery => ({
   type: r.type,
   message: JSON.parse(r.message),
   attempts: r.attempts,
+  tried: r.tried,
   createdAt: r.created_at,
   nextAt: r.next_at,
   ...(r.reply_ref ? { replyTo: r.reply_ref } : {}),

@@ -33,7 +33,10 @@ const SUMMARY_SQL = `SELECT e.id, e.events_id, e.object_id, e.received_at, ${STA
 // A reply waits while the message it answers (or the digest that carries it) is not sent.
 const REPLY_JOIN = `LEFT JOIN deliveries r ON r.id = d.reply_to LEFT JOIN deliveries rm ON rm.id = r.merged_into`;
 const REPLY_REF = `COALESCE(rm.ref, r.ref) AS reply_ref, COALESCE(rm.status, r.status) IN ('pending', 'held') AS reply_waits`;
-const DUE_COLUMNS = `d.id, d.event_id, d.rule, d.destination, d.type, d.message, d.attempts, d.created_at, d.next_at, ${REPLY_REF}`;
+// `tried`: every attempt on record, those before a replay too (a replay sets `attempts` back to 0
+// for the retry policy); an index lookup per due row, as the reply joins are.
+const TRIED = `(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id) AS tried`;
+const DUE_COLUMNS = `d.id, d.event_id, d.rule, d.destination, d.type, d.message, d.attempts, ${TRIED}, d.created_at, d.next_at, ${REPLY_REF}`;
 
 /** Every statement, with positional parameters. */
 export const SQL = {
