@@ -7,6 +7,8 @@ export interface ServiceSettings {
   idempotencyWindowMs: number;
   retentionMs: number;
   logLevel: LogLevel;
+  /** Answer the hook with the payload itself (handlers of VCS before 3.17). */
+  echo: boolean;
 }
 
 const HOUR = 3_600_000;
@@ -61,14 +63,13 @@ export function choiceSetting<T extends string>(env: Env, name: string, choices:
   return fallback;
 }
 
-export const flagSetting = (v: unknown) => v === '1' || v === 'true' || v === 'yes' || v === true;
-
 const ON = ['1', 'true', 'yes', 'on'];
 const OFF = ['0', 'false', 'no', 'off'];
 
 /**
- * An on/off variable: its value, or the fallback when unset or empty; another word adds an error.
- * For a setting on by default, whose off must not be lost to a typo (`SWITCHBOARD_WATCH=flase`).
+ * An on/off variable: its value, or the fallback when unset or empty; another word adds an error,
+ * so that a typo never leaves a setting silently as it was (`SWITCHBOARD_FSYNC=ture` without fsync).
+ * Workers' vars may be TOML booleans: `true` reads as "true".
  */
 export function switchSetting(env: Env, name: string, fallback: boolean, errors: string[]): boolean {
   const raw = env[name];
@@ -86,5 +87,6 @@ export function readServiceSettings(env: Env, errors: string[]): ServiceSettings
     idempotencyWindowMs: numberSetting(env, 'SWITCHBOARD_IDEMPOTENCY_HOURS', 24, errors, { max: MAX_IDEMPOTENCY_HOURS }) * HOUR,
     retentionMs: numberSetting(env, 'SWITCHBOARD_RETENTION_DAYS', 30, errors) * 24 * HOUR,
     logLevel: choiceSetting(env, 'SWITCHBOARD_LOG_LEVEL', LOG_LEVELS, 'info', errors),
+    echo: switchSetting(env, 'SWITCHBOARD_ECHO', false, errors),
   };
 }

@@ -1,4 +1,4 @@
-import { flagSetting, pruneBefore } from '../config/service-settings.ts';
+import { pruneBefore } from '../config/service-settings.ts';
 import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { adminApi } from '../http/admin.ts';
 import { parseAllowList } from '../http/auth.ts';
@@ -88,7 +88,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
       settings: s,
       ...(env.SWITCHBOARD_TOKEN ? { token: env.SWITCHBOARD_TOKEN } : {}),
       allowCidrs: env.SWITCHBOARD_ALLOW_CIDRS ?? '',
-      echo: flagSetting(env.SWITCHBOARD_ECHO),
+      echo: s.echo,
       writeLock: writeLock.buffer,
     },
     control,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { flagSetting, numberSetting, readServiceSettings, switchSetting, type ServiceSettings } from '../config/service-settings.ts';
+import { numberSetting, readServiceSettings, switchSetting, type ServiceSettings } from '../config/service-settings.ts';
 
 /** Settings read from the environment, with defaults; errors say which variable and what it takes. */
 export interface NodeSettings extends ServiceSettings {
@@ -22,7 +22,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): { ok: true; 
     port: numberSetting(env, 'PORT', 8787, errors, { max: 65_535, integer: true }),
     dataDir,
     dbFile: join(dataDir, 'switchboard.db'),
-    fsync: flagSetting(env.SWITCHBOARD_FSYNC),
+    fsync: switchSetting(env, 'SWITCHBOARD_FSYNC', false, errors),
     watch: switchSetting(env, 'SWITCHBOARD_WATCH', true, errors),
     ...readServiceSettings(env, errors),
   };

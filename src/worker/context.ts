@@ -1,6 +1,6 @@
 import { formatError } from '../config/errors.ts';
 import type { Config } from '../config/config.ts';
-import { flagSetting, readServiceSettings, type ServiceSettings } from '../config/service-settings.ts';
+import { readServiceSettings, type ServiceSettings } from '../config/service-settings.ts';
 import { Planner } from '../deliver/plan.ts';
 import type { EnrichmentSource } from '../enrich/enricher.ts';
 import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
@@ -54,6 +54,6 @@ export function createContext(bundle: RulesBundle, env: WorkerEnv): WorkerContex
     settings,
     policy: { ...DEFAULT_POLICY, maxAgeMs: settings.maxAgeMs },
     allowList: allow.value,
-    echo: flagSetting(env.SWITCHBOARD_ECHO),
+    echo: settings.echo,
   };
 }

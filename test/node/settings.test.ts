@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readSettings } from '../../src/node/settings.ts';
+import { readServiceSettings } from '../../src/config/service-settings.ts';
 
 describe('SWITCHBOARD_WATCH', () => {
   const watch = (value?: string) => {
@@ -14,5 +15,34 @@ describe('SWITCHBOARD_WATCH', () => {
 
   it('refuses a word it does not know, rather than watching anyway', () => {
     expect(watch('flase')).toEqual(['SWITCHBOARD_WATCH must be one of 0, false, no, off, 1, true, yes, on, got "flase"']);
+  });
+});
+
+describe('SWITCHBOARD_FSYNC and SWITCHBOARD_ECHO', () => {
+  const read = (env: Record<string, string>) => {
+    const r = readSettings(env);
+    return r.ok ? { fsync: r.value.fsync, echo: r.value.echo } : r.errors;
+  };
+
+  it('are off unless turned on, in the same words as SWITCHBOARD_WATCH', () => {
+    expect(read({})).toEqual({ fsync: false, echo: false });
+    expect(read({ SWITCHBOARD_FSYNC: 'on', SWITCHBOARD_ECHO: 'yes' })).toEqual({ fsync: true, echo: true });
+    expect(read({ SWITCHBOARD_FSYNC: '0', SWITCHBOARD_ECHO: 'off' })).toEqual({ fsync: false, echo: false });
+  });
+
+  it('refuse a word they do not know, rather than running without fsync as if asked to', () => {
+    expect(read({ SWITCHBOARD_FSYNC: 'ture', SWITCHBOARD_ECHO: 'enabled' })).toEqual([
+      'SWITCHBOARD_FSYNC must be one of 0, false, no, off, 1, true, yes, on, got "ture"',
+      'SWITCHBOARD_ECHO must be one of 0, false, no, off, 1, true, yes, on, got "enabled"',
+    ]);
+  });
+});
+
+describe('the settings both runtimes read', () => {
+  it('take a Workers var given as a TOML boolean', () => {
+    const errors: string[] = [];
+    expect(readServiceSettings({ SWITCHBOARD_ECHO: true }, errors).echo).toBe(true);
+    expect(readServiceSettings({ SWITCHBOARD_ECHO: false }, errors).echo).toBe(false);
+    expect(errors).toEqual([]);
   });
 });
