@@ -74,7 +74,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
-  const rulesFile = (values.rules as string | undefined) ?? process.env.RULES_FILE ?? 'rules.yaml';
+  // An empty RULES_FILE is unset, as for `serve` (settings.ts) and the Worker's build.
+  const rulesFile = (values.rules as string | undefined) ?? (process.env.RULES_FILE || 'rules.yaml');
   const str = (name: string) => values[name] as string | undefined;
   switch (command) {
     case 'serve':

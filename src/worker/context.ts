@@ -41,14 +41,24 @@ export function createContext(bundle: RulesBundle, env: WorkerEnv): WorkerContex
   if (!enrich.ok) errors.push(...enrich.errors);
   const loaded = loadBundle(bundle, env, { slackFetch });
   if (!loaded.ok) errors.push(...loaded.errors.map(formatError));
-  if (errors.length > 0 || !loaded.ok || !allow.ok || !enrich.ok) return { errors };
   const log = createLogger(undefined, settings.logLevel);
+  // A credential that cannot be used (SMTP_URL not smtp://) stops the Node server from starting;
+  // here it is a reason the Worker cannot start, like a bad setting, not an exception at every request.
+  let connections: Map<string, Connection> | undefined;
+  if (loaded.ok) {
+    try {
+      connections = connectDestinations(loaded.config, stringVars(env), log);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  if (errors.length > 0 || !loaded.ok || !allow.ok || !enrich.ok || !connections) return { errors };
   return {
     env,
     config: loaded.config,
     planner: new Planner(loaded.config, bundledCompiler(bundle.specs)),
     enricher: createEnrichment(enrich.value, loaded.config.rules, log),
-    connections: connectDestinations(loaded.config, stringVars(env), log),
+    connections,
     store: d1Store(env.DB),
     log,
     settings,

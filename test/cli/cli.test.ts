@@ -21,6 +21,13 @@ describe('switchboard check', () => {
     ]);
   });
 
+  it('reads ./rules.yaml when RULES_FILE is empty, as serve does', async () => {
+    const runs = await Promise.all([runCli(['check'], { RULES_FILE: '' }), runCli(['test', 'importd.process_failed'], { RULES_FILE: '' })]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    expect(runs[0]!.stdout).toMatch(/^rules\.yaml: OK \(5 rules, 3 destinations\)/);
+    expect(runs[1]!.stdout).toContain('MATCH  rate-import-failed');
+  });
+
   it('--strict: warnings fail too', async () => {
     const r = await runCli(['check', '--strict', 'rules.yaml']);
     expect(r.code).toBe(1);

@@ -339,3 +339,24 @@ describe('the Worker with SWITCHBOARD_LOG_LEVEL=warn', () => {
     expect(worker.output()).not.toContain(' INFO ');
   });
 });
+
+describe('the Worker with a credential it cannot use', () => {
+  let worker: WorkerProcess;
+  beforeAll(async () => {
+    // Not an SMTP URL: the Node server refuses to start on it; the Worker answers 503 and says why.
+    worker = await startWorker({ SMTP_URL: 'http://mailer:smtp-password-1@mail.example', SWITCHBOARD_ADMIN_TOKEN: ADMIN });
+  }, 120_000);
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it('answers every request 503 with the reason, as for a bad setting, never showing the value', async () => {
+    const error = 'switchboard cannot start: destination "finance" (email) cannot be set up: SMTP_URL must start with smtp:// or smtps://, not http://; check the environment variables it uses';
+    for (const [path, init] of [['/hooks/vcs', { method: 'POST', body: fixture('clients.balance_zero') }], ['/healthz', {}]] as const) {
+      const res = await fetch(`${worker.url}${path}`, init);
+      expect([res.status, await res.json()]).toEqual([503, { ok: false, error }]);
+    }
+    await waitFor('the reason in the log', () => worker.output().includes(`switchboard: destination "finance" (email) cannot be set up`));
+    expect(worker.output()).not.toContain('smtp-password-1');
+  });
+});
