@@ -98,7 +98,7 @@ describe('VCS_API_* settings', () => {
     expect(readEnrichSettings({ VCS_API_URL: 'billing', VCS_API_TIMEOUT_MS: '0', VCS_API_CACHE_SIZE: 'many' })).toEqual({
       ok: false,
       errors: [
-        'VCS_API_URL: expected an http(s) URL such as https://billing.example.com/api/, got "billing"',
+        'VCS_API_URL: expected an http(s) URL such as https://billing.example.com/api/, got something that is not a URL (no http:// or https:// at the start)',
         'VCS_API_TIMEOUT_MS must be a whole number ≥ 1, got "0"',
         'VCS_API_CACHE_SIZE must be a whole number ≥ 0, got "many"',
       ],

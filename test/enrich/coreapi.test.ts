@@ -147,7 +147,9 @@ describe('VCS_API_URL', () => {
     expect(at('https://billing.example.com/api/')).toBe('https://billing.example.com/api/');
     expect(at('https://billing.example.com')).toBe('https://billing.example.com/api/');
     expect(at('http://10.0.0.5:8080/')).toBe('http://10.0.0.5:8080/api/');
-    expect(at('billing.example.com')).toBe('expected an http(s) URL such as https://billing.example.com/api/, got "billing.example.com"');
+    expect(at('billing.example.com')).toBe('expected an http(s) URL such as https://billing.example.com/api/, got something that is not a URL (no http:// or https:// at the start)');
+    // A value that does not parse is never repeated: it may carry a password.
+    expect(at('https://ops:s3cret@billing example.com/api/')).toBe('expected an http(s) URL such as https://billing.example.com/api/, got something that is not a URL');
     expect(at('ftp://billing.example.com/api/')).toBe('expected an http(s) URL such as https://billing.example.com/api/, got a ftp: URL');
   });
 
