@@ -51,7 +51,7 @@ export function check(file: string, options: CheckOptions = {}, out: Out = conso
   if (failed) err(`${counted(errors.length, 'error')}${warnings.length ? ` and ${counted(warnings.length, 'warning')}` : ''} in ${file}${errors.length === 0 ? ' (--strict)' : ''}`);
   else {
     const also = warnings.length ? ` with ${counted(warnings.length, 'warning')}` : '';
-    out(`${file}: OK (${config!.rules.length} rules, ${config!.destinations.size} destinations)${also}; ${counted(messages, 'sample message')} rendered; version ${loaded.version}`);
+    out(`${file}: OK (${counted(config!.rules.length, 'rule')}, ${counted(config!.destinations.size, 'destination')})${also}; ${counted(messages, 'sample message')} rendered; version ${loaded.version}`);
   }
   return code;
 }

@@ -118,7 +118,7 @@ export function replay(id: string | undefined, dead: boolean, out: Out = console
   }
   return withStore(err, async (store) => {
     if (dead) {
-      out(`queued ${(await store.replayDead(Date.now())).length} dead deliveries again`);
+      out(`queued ${counted((await store.replayDead(Date.now())).length, 'dead delivery', 'dead deliveries')} again`);
       return 0;
     }
     const n = (await store.replay(id!, Date.now()))?.length;

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/server-process.ts';
 import { commit, newEvent, tempStore } from '../support/store.ts';
@@ -174,6 +176,25 @@ describe('switchboard explain', () => {
       const pruned = await runCli(['explain', repeat.id], { DATA_DIR: dir });
       expect(pruned.code).toBe(0);
       expect(pruned.stdout).toContain(`  duplicate of ${first.id} (pruned since, after the retention period): acknowledged, not delivered again`);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('counts in command output', () => {
+  it('say "1 rule", "1 destination" and "1 dead delivery", not "1 rules"', async () => {
+    const { dir, store } = tempStore();
+    try {
+      const rules = join(dir, 'one.yaml');
+      writeFileSync(rules, 'destinations:\n  desk: { type: webhook, url: "http://127.0.0.1:9/hook" }\nrules:\n  - { name: all, events: "*", to: desk }\n');
+      expect((await runCli(['check', rules])).stdout).toContain(': OK (1 rule, 1 destination)');
+
+      const e = newEvent({ destinations: ['d'] });
+      await commit(store, [e], 0);
+      const [due] = await store.due('d', Date.now(), 10, new Set());
+      await store.record([{ deliveryId: due!.id, at: Date.now(), ok: false, detail: 'HTTP 404', status: 'dead' }]);
+      expect(await runCli(['replay', '--dead'], { DATA_DIR: dir })).toMatchObject({ code: 0, stdout: 'queued 1 dead delivery again\n' });
     } finally {
       await store.close();
     }
