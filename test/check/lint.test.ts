@@ -90,7 +90,7 @@ describe('switchboard check: warnings', () => {
     expect(r.err).toEqual([
       `${DIR}/slack-limits.yaml:11:17: warning: rules[0].template.slack.blocks: for email_rates_manager.file_processing_error the message would be cut: header block 1's text is 265 characters; Slack's limit is 150`,
     ]);
-    expect(r.out[0]).toMatch(/^test\/fixtures\/check\/slack-limits\.yaml: OK \(1 rules, 1 destinations\) with 1 warning; 1 sample message rendered; version /);
+    expect(r.out[0]).toMatch(/^test\/fixtures\/check\/slack-limits\.yaml: OK \(1 rule, 1 destination\) with 1 warning; 1 sample message rendered; version /);
   });
 
   it('environment variables referenced but unset, and destinations left without credentials', () => {
