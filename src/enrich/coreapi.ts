@@ -51,7 +51,8 @@ export function apiEndpoint(text: string): { ok: true; url: URL } | { ok: false;
   } catch {
     // Not echoed: the value may carry a user and password, and this message reaches the log (and,
     // on Workers, the 503 that anyone may fetch). Saying what is wrong with it is enough.
-    return { ok: false, error: `expected an http(s) URL such as https://billing.example.com/api/, got something that is not a URL${/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim()) ? '' : ' (no http:// or https:// at the start)'}` };
+    const hint = /^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim()) ? '' : ' (no http:// or https:// at the start)';
+    return { ok: false, error: `expected an http(s) URL such as https://billing.example.com/api/, got something that is not a URL${hint}` };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return { ok: false, error: `expected an http(s) URL such as https://billing.example.com/api/, got a ${url.protocol} URL` };

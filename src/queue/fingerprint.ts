@@ -1,36 +1,45 @@
 import { parseEnvelope } from '../events/envelope.ts';
 
 /**
- * JSON with object keys sorted, so equal payloads give equal text whatever VCS's key order.
- * `inexact` is called for a number that parsing may have changed: an integer past 2^53, or one out of
- * a double's range (1e400 parses as Infinity, which JSON writes as null).
+ * A parsed number that may not be what was sent: an integer past 2^53 (its last digits are lost),
+ * or one out of range (1e400 parses as Infinity, which JSON writes as null). A fraction's lost
+ * digits cannot be told from its value, so fractions compare as values.
  */
-export function canonicalJson(value: unknown, inexact?: () => void): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, inexact)).join(',')}]`;
+const mayHaveChanged = (n: number) => !Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n));
+
+/**
+ * JSON with object keys sorted, so equal payloads give equal text whatever VCS's key order.
+ * `changed` is called for each number that may not be what was sent (above).
+ */
+export function canonicalJson(value: unknown, changed?: () => void): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, changed)).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.keys(value)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], inexact)}`);
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], changed)}`);
     return `{${entries.join(',')}}`;
   }
-  if (typeof value === 'number' && !Number.isSafeInteger(value) && (!Number.isFinite(value) || Number.isInteger(value))) inexact?.();
+  if (typeof value === 'number' && mayHaveChanged(value)) changed?.();
   return JSON.stringify(value) ?? 'null';
 }
 
 // The JSON text's strings (skipped) and number literals (captured).
 const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
 
+/** Significant digits of a number literal: `12300` and `1.23e4` have 3. */
+const significantDigits = (literal: string) => literal.replace(/[eE].*$/, '').replace(/\D/g, '').replace(/^0+|0+$/g, '').length;
+
 /**
- * The number literals of a JSON text that a double does not hold as written: more than 15
- * significant digits, or out of its range. Sorted, since a repeat may put its keys in another order.
+ * The number literals of a JSON text that parsing changed: out of range, or an integer with more
+ * digits than a double keeps (`1e20` is held exactly, `12345678901234567891` is not). Sorted, since
+ * a repeat may put its keys in another order.
  */
-function inexactLiterals(raw: string): string[] {
+function changedLiterals(raw: string): string[] {
   const found: string[] = [];
   for (const [, literal] of raw.matchAll(STRING_OR_NUMBER)) {
     if (literal === undefined) continue;
-    const digits = literal.replace(/[eE].*$/, '').replace(/\D/g, '').replace(/^0+/, '').replace(/0+$/, '');
     const value = Number(literal);
-    if (digits.length > 15 || !Number.isFinite(value) || (value === 0 && digits.length > 0)) found.push(literal);
+    if (mayHaveChanged(value) && (!Number.isFinite(value) || significantDigits(literal) > 15)) found.push(literal);
   }
   return found.sort();
 }
@@ -44,7 +53,7 @@ export function payloadCanonical(envelope: unknown, raw: string): string {
   let changed = false;
   const canonical = canonicalJson(envelope, () => (changed = true));
   if (!changed) return canonical;
-  const literals = inexactLiterals(raw);
+  const literals = changedLiterals(raw);
   return literals.length === 0 ? canonical : `${canonical}\n${literals.join(' ')}`;
 }
 

@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../src/events/envelope.ts';
-import { newEventId } from '../../src/events/id.ts';
 import { DurableIntake } from '../../src/queue/intake.ts';
 import type { NewEvent, Store } from '../../src/queue/store.ts';
-import { postEvent } from '../support/post-event.ts';
-import { tempD1Store, tempStore } from '../support/store.ts';
+import { postBody, postEvent } from '../support/post-event.ts';
+import { STORE_DRIVERS, tempStore } from '../support/store.ts';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => close?.());
@@ -32,38 +30,26 @@ describe('the durable intake', () => {
   });
 });
 
-describe.each([
-  ['SQLite (Node)', async () => tempStore().store],
-  ['D1 (Workers)', async () => {
-    const under = await tempD1Store();
-    return Object.assign(under.store, { close: under.close });
-  }],
-])('recognising repeats on %s', (_name, open) => {
-  /** Hands the intake a body as sent, text and all; says whether it was taken for a repeat. */
-  async function accept(intake: DurableIntake, raw: string): Promise<boolean> {
-    const parsed = parseEnvelope(raw);
-    if (!parsed.ok) throw new Error(parsed.error);
-    const { duplicate } = await intake.accept({ id: newEventId(), eventId: parsed.eventId, envelope: parsed.value, raw, receivedAt: Date.now() });
-    return duplicate === true;
-  }
+describe.each(STORE_DRIVERS)('recognising repeats on %s', (_name, open) => {
+  const isRepeat = async (intake: DurableIntake, raw: string) => (await postBody(intake, raw)).duplicate;
   const body = (data: string, order: 'event first' | 'data first' = 'event first') => {
     const event = '"event":{"dt":"2022-01-24T15:44:47+00:00","events_id":"clients.update","object_id":7}';
     return order === 'event first' ? `{${event},"data":${data}}` : `{"data":${data},${event}}`;
   };
 
   it('tells apart payloads that differ only in numbers a double cannot hold, and still knows their repeats', async () => {
-    const store = await open();
-    close = () => store.close();
-    const intake = new DurableIntake(store, { idempotencyWindowMs: 3_600_000 });
+    const under = await open();
+    close = under.close;
+    const intake = new DurableIntake(under.store, { idempotencyWindowMs: 3_600_000 });
     // Both ids parse to the same double (12345678901234567000), as 1e400 and 1e401 both give Infinity.
-    expect(await accept(intake, body('{"account":12345678901234567891,"credit":10}'))).toBe(false);
-    expect(await accept(intake, body('{"account":12345678901234567892,"credit":10}'))).toBe(false);
-    expect(await accept(intake, body('{"credit":10,"account":12345678901234567892}', 'data first'))).toBe(true);
-    expect(await accept(intake, body('{"limit":1e400}'))).toBe(false);
-    expect(await accept(intake, body('{"limit":1e401}'))).toBe(false);
-    expect(await accept(intake, body('{"limit":1e401}'))).toBe(true);
+    expect(await isRepeat(intake, body('{"account":12345678901234567891,"credit":10}'))).toBe(false);
+    expect(await isRepeat(intake, body('{"account":12345678901234567892,"credit":10}'))).toBe(false);
+    expect(await isRepeat(intake, body('{"credit":10,"account":12345678901234567892}', 'data first'))).toBe(true);
+    expect(await isRepeat(intake, body('{"limit":1e400}'))).toBe(false);
+    expect(await isRepeat(intake, body('{"limit":1e401}'))).toBe(false);
+    expect(await isRepeat(intake, body('{"limit":1e401}'))).toBe(true);
     // Numbers a double holds exactly compare as values, however they are written.
-    expect(await accept(intake, body('{"limit":100000000000000000000}'))).toBe(false);
-    expect(await accept(intake, body('{"limit":1e20}'))).toBe(true);
+    expect(await isRepeat(intake, body('{"limit":100000000000000000000}'))).toBe(false);
+    expect(await isRepeat(intake, body('{"limit":1e20}'))).toBe(true);
   });
 });

@@ -3,22 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pruneBefore } from '../../src/config/service-settings.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
-import type { OutboxOptions } from '../../src/queue/drivers/outbox.ts';
 import type { Store } from '../../src/queue/store.ts';
-import { commit, newEvent, tempD1Store, tempStore, type StoreUnderTest } from '../support/store.ts';
+import { commit, newEvent, STORE_DRIVERS, tempStore, type StoreUnderTest } from '../support/store.ts';
 
 const HOUR = 3_600_000;
 
-const DRIVERS: Array<[string, (options?: OutboxOptions) => Promise<StoreUnderTest>]> = [
-  ['SQLite (Node)', async (options) => {
-    const { store } = tempStore(options);
-    return { store, close: () => store.close() };
-  }],
-  ['D1 (Workers)', tempD1Store],
-];
 
 // One suite, every driver: the outbox behaves the same on both runtimes.
-describe.each(DRIVERS)('the store on %s', (_name, open) => {
+describe.each(STORE_DRIVERS)('the store on %s', (_name, open) => {
   let under: StoreUnderTest;
   let store: Store;
   beforeEach(async () => {

@@ -39,6 +39,15 @@ export function tempStore(options: OutboxOptions = {}) {
   return { dir, store: sqliteStore(join(dir, 'switchboard.db'), { migrations: readMigrations(), ...options }) };
 }
 
+/** Every driver, by runtime: for suites that both must pass alike (`describe.each`). */
+export const STORE_DRIVERS: Array<[string, (options?: OutboxOptions) => Promise<StoreUnderTest>]> = [
+  ['SQLite (Node)', async (options) => {
+    const { store } = tempStore(options);
+    return { store, close: () => store.close() };
+  }],
+  ['D1 (Workers)', tempD1Store],
+];
+
 let seq = 0;
 
 /** An event for the store, with one delivery per destination named, each of `type` (default webhook). */
