@@ -26,7 +26,10 @@ const USAGE = `usage: switchboard <command> [options]
                              received events, newest first; S is received, delivered,
                              pending, failed, dead, unrouted, duplicate, held or suppressed
   explain <id> [--json]      why an event was or was not sent: rules, messages, every attempt
-  replay <id> | --dead       send an event's failed or dead deliveries again, or every dead one
+  replay <id> | --dead | --failed [--destination NAME]
+                             send an event's failed or dead deliveries again, or every dead or
+                             every failed one (of one destination): a recovered destination's
+                             backlog goes now instead of at each delivery's next retry
   purge --dead               forget dead deliveries
 
 check and test read --rules, else $RULES_FILE, else ./rules.yaml; events, explain, replay and
@@ -46,7 +49,7 @@ const OPTIONS: Record<string, Options> = {
   samples: {},
   events: { status: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, json },
   explain: { json },
-  replay: { dead: { type: 'boolean' } },
+  replay: { dead: { type: 'boolean' }, failed: { type: 'boolean' }, destination: { type: 'string' } },
   purge: { dead: { type: 'boolean' } },
 };
 
@@ -99,7 +102,11 @@ async function main(argv: string[]): Promise<number> {
       if (!positionals[0]) return usage('explain needs an event id');
       return explain(positionals[0], values.json === true);
     case 'replay':
-      return replay(positionals[0], values.dead === true);
+      return replay(positionals[0], {
+        dead: values.dead === true,
+        failed: values.failed === true,
+        ...(typeof values.destination === 'string' ? { destination: values.destination } : {}),
+      });
     case 'purge':
       if (!values.dead) return usage('purge needs --dead');
       return purgeDead();

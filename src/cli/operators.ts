@@ -110,15 +110,32 @@ export function explain(id: string, json: boolean, out: Out = console.log, err: 
   });
 }
 
-/** `switchboard replay <id>` or `switchboard replay --dead`: the running server sends them within a second. */
-export function replay(id: string | undefined, dead: boolean, out: Out = console.log, err: Out = console.error): Promise<number> {
-  if (!id && !dead) {
-    err('usage: switchboard replay <event id> | --dead');
+/**
+ * `switchboard replay <id>`, `replay --dead` or `replay --failed`, the last two for one destination
+ * with `--destination`: the running server sends them within a second.
+ */
+export function replay(
+  id: string | undefined,
+  which: { dead?: boolean; failed?: boolean; destination?: string },
+  out: Out = console.log,
+  err: Out = console.error,
+): Promise<number> {
+  const { dead, failed, destination } = which;
+  const problem =
+    [id, dead, failed].filter(Boolean).length !== 1
+      ? 'replay takes one event id, --dead or --failed'
+      : id && destination !== undefined
+        ? '--destination goes with --dead or --failed; an event id names its deliveries already'
+        : undefined;
+  if (problem) {
+    err(`${problem}\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME]`);
     return Promise.resolve(2);
   }
   return withStore(err, async (store) => {
-    if (dead) {
-      out(`queued ${counted((await store.replayDead(Date.now())).length, 'dead delivery', 'dead deliveries')} again`);
+    if (!id) {
+      const status = dead ? 'dead' : 'failed';
+      const n = (await store.replayAll(Date.now(), { status, ...(destination !== undefined ? { destination } : {}) })).length;
+      out(`queued ${counted(n, `${status} delivery`, `${status} deliveries`)}${destination !== undefined ? ` to ${destination}` : ''} again`);
       return 0;
     }
     const n = (await store.replay(id!, Date.now()))?.length;

@@ -65,11 +65,15 @@ export function adminApi({ store, token, replayed, planner }: AdminOptions): Hon
     return c.json({ ok: true, requeued: ids.length });
   });
 
-  on('POST', '/dead/replay', async (c) => {
-    const ids = await store.replayDead(Date.now());
-    await replayed?.(ids);
-    return c.json({ ok: true, requeued: ids.length });
-  });
+  // Every dead delivery, or every failed one, again; `?destination=` takes one destination's only.
+  for (const status of ['dead', 'failed'] as const) {
+    on('POST', `/${status}/replay`, async (c) => {
+      const destination = c.req.query('destination');
+      const ids = await store.replayAll(Date.now(), { status, ...(destination !== undefined ? { destination } : {}) });
+      await replayed?.(ids);
+      return c.json({ ok: true, requeued: ids.length });
+    });
+  }
 
   on('DELETE', '/dead', async (c) => c.json({ ok: true, purged: await store.purgeDead() }));
 

@@ -263,6 +263,16 @@ export interface EventFilter {
   readonly limit?: number;
 }
 
+/**
+ * What a bulk replay queues again: every dead delivery, or every failed one waiting for its next
+ * try (after an outage, so that the backlog goes now rather than as each backoff runs out).
+ */
+export interface ReplaySelection {
+  readonly status: 'dead' | 'failed';
+  /** Only this destination's. */
+  readonly destination?: string;
+}
+
 export interface Store {
   /** Commits a batch of received events in one transaction (group commit). */
   accept(events: readonly NewEvent[], idempotencyWindowMs: number): Promise<AcceptOutcome[]>;
@@ -287,8 +297,8 @@ export interface Store {
   explain(id: string): Promise<Explanation | undefined>;
   /** Queues an event's failed or dead deliveries again, as new; their ids (undefined: no such event). */
   replay(id: string, now: number): Promise<number[] | undefined>;
-  /** Queues every dead delivery again; their ids. */
-  replayDead(now: number): Promise<number[]>;
+  /** Queues every dead delivery, or every failed one (of one destination, if named) again, as new; their ids. */
+  replayAll(now: number, which: ReplaySelection): Promise<number[]>;
   /**
    * Deletes events older than `before` whose deliveries are all done (dead ones are kept), oldest
    * first, in batches; with `limit`, it stops after the batch that reaches it and leaves the rest

@@ -66,10 +66,14 @@ describe('a running server with the admin API', () => {
   let server: ServerProcess;
   /** While true, the Slack stand-in answers channel_not_found: a permanent error, so a dead delivery. */
   let slackBroken = false;
+  /** A message text the Slack stand-in answers internal_error for (an outage: retried, with backoff). */
+  let slackDownFor: string | undefined;
 
   beforeAll(async () => {
     [slack, smtp] = await Promise.all([
-      startSlackApi(() => (slackBroken ? { body: { ok: false, error: 'channel_not_found' } } : undefined)),
+      startSlackApi((p) =>
+        slackBroken ? { body: { ok: false, error: 'channel_not_found' } } : p.text === slackDownFor ? { body: { ok: false, error: 'internal_error' } } : undefined,
+      ),
       startSmtp(),
     ]);
     server = await startServer({
@@ -171,6 +175,7 @@ describe('a running server with the admin API', () => {
     for (const [path, method, allow] of [
       ['/dead', 'GET', 'DELETE'],
       ['/dead/replay', 'GET', 'POST'],
+      ['/failed/replay', 'GET', 'POST'],
       ['/events', 'POST', 'GET, HEAD'],
       ['/events/0abc', 'DELETE', 'GET, HEAD'],
       ['/events/0abc/replay', 'GET', 'POST'],
@@ -430,13 +435,37 @@ describe('a running server with the admin API', () => {
       await untilStatus(y, 'delivered');
     });
 
+    it("replays a recovered destination's failed deliveries at once, not at their next retry", async () => {
+      const text = 'client 173 changed: Client 173';
+      slackDownFor = text;
+      const { id } = await post(server, update(173));
+      // Three failed tries: the next one is 2 to 4 s off.
+      const failed = await waitForAsync('three failed tries', async () => {
+        const e = await explain(id);
+        return e.deliveryDetails[0]!.attempts.length >= 3 ? e : undefined;
+      });
+      expect(failed.status).toBe('failed');
+      const nextTry = failed.deliveryDetails[0]!.nextAt!;
+      slackDownFor = undefined;
+      expect(await cli('replay', '--failed', '--destination', 'finance')).toMatchObject({ code: 0, stdout: 'queued 0 failed deliveries to finance again\n' });
+      expect(await cli('replay', '--failed', '--destination', 'desk')).toMatchObject({ code: 0, stdout: 'queued 1 failed delivery to desk again\n' });
+      const delivered = await untilStatus(id, 'delivered');
+      expect(delivered.deliveryDetails[0]!.attempts.map((a) => a.ok)).toEqual([false, false, false, true]);
+      expect(postedTo(text)).toBe(1);
+      // Sent when replayed, before the try its backoff had planned.
+      expect(delivered.deliveryDetails[0]!.attempts[3]!.at).toBeLessThan(nextTry);
+      expect(await apiJson('/failed/replay?destination=desk', { method: 'POST' })).toEqual({ ok: true, requeued: 0 });
+    });
+
     it('says what is wrong with bad arguments (exit 2) and unknown ids (exit 1)', async () => {
       const usage: Array<[string[], string]> = [
         [['events', '--status', 'bogus'], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
         [['events', '--status='], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
         [['events', '--since', 'yesterday'], '--since must be a duration such as 30m, 6h, 1h30m or 2d, or an ISO date or date-time such as 2026-11-26 or 2026-11-26T08:00:00Z, got "yesterday"'],
         [['events', '--limit', '1.5'], '--limit must be a whole number of at least 1, got "1.5"'],
-        [['replay'], 'usage: switchboard replay <event id> | --dead'],
+        [['replay'], 'replay takes one event id, --dead or --failed\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME]'],
+        [['replay', 'x', '--dead'], 'replay takes one event id, --dead or --failed\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME]'],
+        [['replay', 'x', '--destination', 'desk'], '--destination goes with --dead or --failed; an event id names its deliveries already\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME]'],
       ];
       for (const [args, message] of usage) {
         const r = await cli(...args);
@@ -472,6 +501,7 @@ describe('a server without SWITCHBOARD_ADMIN_TOKEN', () => {
         ['GET', '/api/events'],
         ['GET', '/api/events/x'],
         ['POST', '/api/dead/replay'],
+        ['POST', '/api/failed/replay'],
         ['DELETE', '/api/dead'],
       ]) {
         const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: 'Bearer anything' } });

@@ -200,7 +200,7 @@ rules:
     expect(dead.deliveryDetails[0]).toMatchObject({ status: 'dead', lastError: 'Slack error: channel_not_found' });
     expect(dead.deliveryDetails[0]!.attempts).toHaveLength(1);
     broken = false;
-    expect(await store.replayDead(Date.now())).toHaveLength(1);
+    expect(await store.replayAll(Date.now(), { status: 'dead' })).toHaveLength(1);
     dispatcher.notify();
     await waitFor('the replayed message', () => slack.posts.length === 1);
     await waitForAsync('delivered status', async () => (await store.explain(id))!.status === 'delivered');

@@ -82,8 +82,28 @@ describe.each(STORE_DRIVERS)('the store on %s', (_name, open) => {
     expect(await store.replay(a.id, 5)).toHaveLength(1);
     expect(await store.replay('nope', 5)).toBeUndefined();
     expect((await store.due('d', 5, 10, new Set())).map((d) => [d.eventId, d.attempts, d.createdAt])).toEqual([[a.id, 0, 5]]);
-    expect(await store.replayDead(6)).toHaveLength(1);
+    expect(await store.replayAll(6, { status: 'dead' })).toHaveLength(1);
     expect(await store.due('d', 6, 10, new Set())).toHaveLength(2);
+  });
+
+  it("replays every failed delivery, or one destination's, at once and as new; dead and untried ones stay as they are", async () => {
+    const [e, untried] = [newEvent({ destinations: ['a', 'b', 'c'] }), newEvent({ destinations: ['a'] })];
+    await commit(store, [e], 0);
+    const later = Date.now() + HOUR;
+    for (const dest of ['a', 'b', 'c']) {
+      const [d] = await store.due(dest, Date.now(), 1, new Set());
+      const failed = dest === 'c' ? { status: 'dead' as const } : { status: 'pending' as const, nextAt: later };
+      await store.record([{ deliveryId: d!.id, at: Date.now(), ok: false, detail: 'HTTP 503', ...failed }]);
+    }
+    await commit(store, [untried], 0);
+    expect(await store.due('a', 7, 10, new Set())).toEqual([]);
+    expect(await store.replayAll(7, { status: 'failed', destination: 'a' })).toHaveLength(1);
+    expect((await store.due('a', 7, 10, new Set())).map((d) => [d.eventId, d.attempts, d.createdAt])).toEqual([[e.id, 0, 7]]);
+    expect(await store.due('b', 7, 10, new Set())).toEqual([]);
+    expect(await store.replayAll(8, { status: 'failed' })).toHaveLength(1);
+    expect((await store.due('b', 8, 10, new Set())).map((d) => d.eventId)).toEqual([e.id]);
+    expect(await store.replayAll(9, { status: 'dead', destination: 'a' })).toEqual([]);
+    expect(await store.replayAll(9, { status: 'dead', destination: 'c' })).toHaveLength(1);
   });
 
   it('prunes delivered events after the retention period and keeps dead ones until purged', async () => {

@@ -110,8 +110,8 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
       if (!(await first(SQL.event, [id]))) return undefined;
       return ids(SQL.replay, [now, now, id]);
     },
-    async replayDead(now) {
-      return ids(SQL.replayDead, [now, now]);
+    async replayAll(now, { status, destination = null }) {
+      return ids(status === 'dead' ? SQL.replayDead : SQL.replayFailed, [now, now, destination, destination]);
     },
     async prune(before, limit = Infinity) {
       let n = 0;

@@ -82,7 +82,12 @@ export const SQL = {
   attemptsOf: 'SELECT at, ok, detail FROM attempts WHERE delivery_id = ? ORDER BY at, rowid',
   replay: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
     WHERE event_id = ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
-  replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ? WHERE status = 'dead' RETURNING id`,
+  // Every dead delivery, or every failed one waiting for its next try; of one destination when the
+  // third parameter is not NULL.
+  replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
+    WHERE status = 'dead' AND (? IS NULL OR destination = ?) RETURNING id`,
+  replayFailed: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
+    WHERE status = 'pending' AND attempts > 0 AND (? IS NULL OR destination = ?) RETURNING id`,
   // RETURNING to count: D1's change count includes the rows a cascade deletes, SQLite's does not.
   // At most a batch of the oldest at a time (outbox.ts says why).
   // An event merged into a digest waits as long as the digest does. One not routed yet (a crash or a
