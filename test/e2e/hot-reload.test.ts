@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,5 +188,48 @@ it('makes a queued delivery dead, not sent empty, when a reload changes its dest
   } finally {
     await server.stop();
     await Promise.all([hook.close(), slack.close()]);
+  }
+});
+
+it('goes on watching a rules folder that was swapped for another, removed and made again, or reached through a symlink that now points elsewhere', async () => {
+  const dir = tempDataDir();
+  const rulesOf = (n: number) =>
+    `destinations:\n  out: { type: webhook, url: "http://127.0.0.1:9/out" }\nrules:\n` +
+    Array.from({ length: n }, (_, i) => `  - { name: r${i}, events: clients.update, to: out, continue: true }\n`).join('');
+  const release = (name: string, n: number) => {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'rules.yaml'), rulesOf(n));
+  };
+  // Deployed as releases behind a symlink, the way many deploy tools do.
+  release('r1', 1);
+  symlinkSync(join(dir, 'r1'), join(dir, 'current'));
+  const server = await startServer({ RULES_FILE: join(dir, 'current', 'rules.yaml') });
+  const rulesRunning = (n: number, after: string) =>
+    waitForAsync(`${n} rules running after ${after}`, async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { rules: number }).rules === n);
+  try {
+    release('r2', 2);
+    symlinkSync(join(dir, 'r2'), join(dir, 'current.new'));
+    renameSync(join(dir, 'current.new'), join(dir, 'current'));
+    await rulesRunning(2, 'the symlink was swapped');
+    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(3));
+    await rulesRunning(3, 'an edit in the folder the symlink now points to');
+
+    // The folder renamed away and another renamed in its place.
+    release('r3', 4);
+    renameSync(join(dir, 'r2'), join(dir, 'r2.old'));
+    renameSync(join(dir, 'r3'), join(dir, 'r2'));
+    await rulesRunning(4, 'the folder was swapped');
+    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(5));
+    await rulesRunning(5, 'an edit in the swapped-in folder');
+
+    // Removed, then made again once the refusal of the missing file was logged.
+    rmSync(join(dir, 'r2'), { recursive: true });
+    await waitFor('the missing file refused', () => server.output().includes('file not found'));
+    release('r2', 6);
+    await rulesRunning(6, 'the folder was made again');
+    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(7));
+    await rulesRunning(7, 'an edit in the folder made again');
+  } finally {
+    await server.stop();
   }
 });
