@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoreApi } from '../support/coreapi.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
@@ -231,5 +232,53 @@ it('goes on watching a rules folder that was swapped for another, removed and ma
     await rulesRunning(7, 'an edit in the folder made again');
   } finally {
     await server.stop();
+  }
+});
+
+it('routes an event waiting for the CoreAPI during a reload by one configuration: every message from the rules it was planned by', async () => {
+  const hook = await startHttpServer(() => ({ status: 204 }));
+  const api = await startCoreApi('key-reload');
+  api.objects.set('clients.get:12', { id: 12, name: 'ACME Telecom', balance: 0 });
+  api.behaviour.set('clients.get:12', 'slow');
+  const dir = tempDataDir();
+  const file = join(dir, 'rules.yaml');
+  // The incident gives the balance message context decided when the routing is recorded, after
+  // the CoreAPI answered: the message is rendered again then.
+  const as = (gen: string) => `
+destinations:
+  hook: { type: webhook, url: "${hook.url}/hook" }
+incidents:
+  balance: { opens: clients.balance_zero, closes: clients.balance_notzero }
+rules:
+  - { name: audit, events: "*", to: hook, continue: true, template: { webhook: { body: '{"gen": "${gen}", "rule": "audit"}' } } }
+  - name: zero
+    events: clients.balance_zero
+    enrich: [client]
+    incident: balance
+    to: hook
+    template: { webhook: { body: '{"gen": "${gen}", "rule": "zero", "client": "{{client.name}}"}' } }
+`;
+  writeFileSync(file, as('G1'));
+  const server = await startServer({ RULES_FILE: file, VCS_API_URL: api.url, VCS_API_KEY: 'key-reload', VCS_API_TIMEOUT_MS: '20000' });
+  const version = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as Health).config.version;
+  try {
+    const before = await version();
+    const res = await fetch(`${server.url}/hooks/vcs`, {
+      method: 'POST',
+      body: JSON.stringify({ event: { dt: '2024-03-01T10:00:00+00:00', events_id: 'clients.balance_zero', object_id: 12 }, data: {} }),
+    });
+    expect(res.status).toBe(200);
+    await waitFor('the CoreAPI call held', () => api.held() === 1);
+    writeFileSync(file, as('G2'));
+    await waitForAsync('the reload', async () => (await version()) !== before);
+    api.release();
+    const bodies = await waitFor('both messages', () => (hook.requests.length === 2 ? hook.requests.map((r) => JSON.parse(r.body) as Record<string, string>) : undefined));
+    expect(bodies.sort((a, b) => a.rule!.localeCompare(b.rule!))).toEqual([
+      { gen: 'G1', rule: 'audit' },
+      { gen: 'G1', rule: 'zero', client: 'ACME Telecom' },
+    ]);
+  } finally {
+    await server.stop();
+    await Promise.all([hook.close(), api.close()]);
   }
 });
