@@ -1,4 +1,4 @@
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { lintNames } from '../check/lint.ts';
 import type { Config } from '../config/config.ts';
@@ -34,6 +34,14 @@ export interface LiveConfigOptions {
   debounceMs?: number;
   /** How long replaced connections stay open for the sends still using them. */
   retireMs?: number;
+  /** How often to look whether a watched folder was replaced, removed or made. */
+  folderCheckMs?: number;
+}
+
+/** A watched folder: which one it was when the watch began (folderIdentity), and its watcher unless watching failed. */
+interface Watched {
+  readonly identity: string;
+  watcher: FSWatcher | undefined;
 }
 
 export type ReloadOutcome = 'unchanged' | 'applied' | 'refused';
@@ -49,8 +57,9 @@ export class LiveConfig {
   private refused: ReloadError | undefined;
   /** What the last attempt read, good or not: nothing to do while those files stay as they were. */
   private seen: { version: string; files: readonly string[] };
-  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly watchers = new Map<string, Watched>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private folderCheck: ReturnType<typeof setInterval> | undefined;
   private watching = false;
   private readonly retiring = new Set<ReadonlyMap<string, Connection>>();
   /** Called after a new configuration is applied. */
@@ -117,33 +126,40 @@ export class LiveConfig {
   /**
    * Watches the folders of the rules file, of each template file it uses and `templates/` beside
    * it (folders, not files: editors replace a file rather than write it, and Kubernetes swaps a
-   * ConfigMap's folder). Changes are reloaded after a quiet time.
+   * ConfigMap's folder). Changes are reloaded after a quiet time. A watch follows the folder it
+   * began on, so each folder's identity is looked at every second too: one renamed away and
+   * replaced, removed and made again, or reached through a symlink that now points elsewhere is
+   * watched afresh and its files reloaded; otherwise every later edit would go unnoticed.
    */
   watch(): void {
     this.watching = true;
-    const dirs = new Set(this.seen.files.map((f) => dirname(f)));
-    const templates = join(dirname(resolve(this.rulesFile)), 'templates');
-    if (existsSync(templates)) dirs.add(templates);
+    const dirs = this.folders();
     for (const [dir, w] of this.watchers) {
-      if (!dirs.has(dir)) {
-        w.close();
-        this.watchers.delete(dir);
-      }
+      if (dirs.has(dir) && w.watcher && folderIdentity(dir) === w.identity) continue;
+      w.watcher?.close();
+      this.watchers.delete(dir);
     }
     for (const dir of dirs) {
-      if (this.watchers.has(dir) || !existsSync(dir)) continue;
+      const identity = folderIdentity(dir);
+      if (this.watchers.has(dir) || identity === undefined) continue;
+      const watched: Watched = { identity, watcher: undefined };
+      this.watchers.set(dir, watched);
       try {
         const w = watch(dir, { persistent: false }, () => this.changed());
         w.on('error', (e) => {
           this.options.log.warn('stopped watching a folder for rule changes', { dir, error: e.message });
           w.close();
-          this.watchers.delete(dir);
+          if (watched.watcher === w) watched.watcher = undefined;
         });
-        this.watchers.set(dir, w);
+        watched.watcher = w;
         this.options.log.info('watching for changes to the rules and templates', { dir });
       } catch (e) {
         this.options.log.warn('cannot watch a folder for rule changes; send SIGHUP to reload', { dir, error: (e as Error).message });
       }
+    }
+    if (!this.folderCheck) {
+      this.folderCheck = setInterval(() => this.checkFolders(), this.options.folderCheckMs ?? 1_000);
+      this.folderCheck.unref();
     }
   }
 
@@ -151,7 +167,9 @@ export class LiveConfig {
   async close(): Promise<void> {
     this.watching = false;
     clearTimeout(this.timer);
-    for (const w of this.watchers.values()) w.close();
+    clearInterval(this.folderCheck);
+    this.folderCheck = undefined;
+    for (const w of this.watchers.values()) w.watcher?.close();
     this.watchers.clear();
     await Promise.all([...this.retiring, this.generation.connections].map((c) => closeDestinations(c)));
     this.retiring.clear();
@@ -169,6 +187,27 @@ export class LiveConfig {
         reload_error: refused ? { at: new Date(refused.at).toISOString(), version: refused.version, errors: refused.errors } : null,
       },
     };
+  }
+
+  /** The folders to watch: those of the files the last load read, and `templates/` beside the rules file when it exists. */
+  private folders(): Set<string> {
+    const dirs = new Set(this.seen.files.map((f) => dirname(f)));
+    const templates = join(dirname(resolve(this.rulesFile)), 'templates');
+    if (existsSync(templates)) dirs.add(templates);
+    return dirs;
+  }
+
+  /**
+   * A folder replaced, removed or made since it was watched sends its watcher nothing more (or
+   * never had one): watched afresh, and its files loaded again. A folder whose watch failed is
+   * not tried again until it changes or a reload happens, so that the warning is not repeated.
+   */
+  private checkFolders(): void {
+    const dirs = this.folders();
+    const stale = [...dirs].some((d) => folderIdentity(d) !== this.watchers.get(d)?.identity) || [...this.watchers.keys()].some((d) => !dirs.has(d));
+    if (!stale) return;
+    this.watch();
+    this.changed();
   }
 
   private changed(): void {
@@ -193,6 +232,19 @@ export class LiveConfig {
       void closeDestinations(unused);
     }, this.options.retireMs ?? 60_000);
     timer.unref();
+  }
+}
+
+/**
+ * Which folder a path names now, through symlinks: device, inode and when it was made (a folder
+ * removed and made again often gets the same inode back); undefined when there is none.
+ */
+function folderIdentity(dir: string): string | undefined {
+  try {
+    const s = statSync(dir);
+    return s.isDirectory() ? `${s.dev}:${s.ino}:${s.birthtimeMs}` : undefined;
+  } catch {
+    return undefined;
   }
 }
 

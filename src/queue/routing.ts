@@ -154,16 +154,21 @@ export class RoutingStage {
       if (routing instanceof Promise) waiting.push({ id: e.id, routing });
       else ready.push(routing);
     }
-    if (waiting.length > 0) this.routeWhenEnriched(waiting);
-    await this.commit(ready);
+    if (waiting.length > 0) this.routeWhenEnriched(waiting, planner);
+    await this.commit(ready, planner);
     return events.length === this.batchSize ? 0 : undefined;
   }
 
-  /** Records a batch's enriched events together once all are enriched; the loop does not wait. */
-  private routeWhenEnriched(waiting: ReadonlyArray<{ id: string; routing: Promise<Routing> }>): void {
+  /**
+   * Records a batch's enriched events together once all are enriched; the loop does not wait.
+   * Recorded with the configuration they were planned by, though a reload may have replaced it
+   * meanwhile: deciding their holds by the new one would render some of an event's messages by
+   * each.
+   */
+  private routeWhenEnriched(waiting: ReadonlyArray<{ id: string; routing: Promise<Routing> }>, planner: Planner): void {
     for (const w of waiting) this.enriching.add(w.id);
     const done = Promise.all(waiting.map((w) => w.routing))
-      .then((routings) => (this.stopped ? undefined : this.commit(routings)))
+      .then((routings) => (this.stopped ? undefined : this.commit(routings, planner)))
       .catch((e) => this.options.log.error('could not route enriched events; retrying', { error: (e as Error).message }))
       .finally(() => {
         for (const w of waiting) this.enriching.delete(w.id);
@@ -174,9 +179,10 @@ export class RoutingStage {
     this.pending.add(done);
   }
 
-  private async commit(routings: readonly Routing[]): Promise<void> {
+  /** Records routings, their holds decided by the configuration that planned them. */
+  private async commit(routings: readonly Routing[], planner: Planner): Promise<void> {
     if (routings.length === 0) return;
-    const routed = await recordRoutings(this.store, this.planner(), routings, this.options.now ?? Date.now, this.options.log);
+    const routed = await recordRoutings(this.store, planner, routings, this.options.now ?? Date.now, this.options.log);
     if (routed.deliveries.length > 0 || routed.releaseAt.length > 0) this.options.routed(routed);
   }
 }

@@ -1,7 +1,8 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoreApi } from '../support/coreapi.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
@@ -188,5 +189,96 @@ it('makes a queued delivery dead, not sent empty, when a reload changes its dest
   } finally {
     await server.stop();
     await Promise.all([hook.close(), slack.close()]);
+  }
+});
+
+it('goes on watching a rules folder that was swapped for another, removed and made again, or reached through a symlink that now points elsewhere', async () => {
+  const dir = tempDataDir();
+  const rulesOf = (n: number) =>
+    `destinations:\n  out: { type: webhook, url: "http://127.0.0.1:9/out" }\nrules:\n` +
+    Array.from({ length: n }, (_, i) => `  - { name: r${i}, events: clients.update, to: out, continue: true }\n`).join('');
+  const release = (name: string, n: number) => {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'rules.yaml'), rulesOf(n));
+  };
+  // Deployed as releases behind a symlink, the way many deploy tools do.
+  release('r1', 1);
+  symlinkSync(join(dir, 'r1'), join(dir, 'current'));
+  const server = await startServer({ RULES_FILE: join(dir, 'current', 'rules.yaml') });
+  const rulesRunning = (n: number, after: string) =>
+    waitForAsync(`${n} rules running after ${after}`, async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { rules: number }).rules === n);
+  try {
+    release('r2', 2);
+    symlinkSync(join(dir, 'r2'), join(dir, 'current.new'));
+    renameSync(join(dir, 'current.new'), join(dir, 'current'));
+    await rulesRunning(2, 'the symlink was swapped');
+    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(3));
+    await rulesRunning(3, 'an edit in the folder the symlink now points to');
+
+    // The folder renamed away and another renamed in its place.
+    release('r3', 4);
+    renameSync(join(dir, 'r2'), join(dir, 'r2.old'));
+    renameSync(join(dir, 'r3'), join(dir, 'r2'));
+    await rulesRunning(4, 'the folder was swapped');
+    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(5));
+    await rulesRunning(5, 'an edit in the swapped-in folder');
+
+    // Removed, then made again once the refusal of the missing file was logged.
+    rmSync(join(dir, 'r2'), { recursive: true });
+    await waitFor('the missing file refused', () => server.output().includes('file not found'));
+    release('r2', 6);
+    await rulesRunning(6, 'the folder was made again');
+    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(7));
+    await rulesRunning(7, 'an edit in the folder made again');
+  } finally {
+    await server.stop();
+  }
+});
+
+it('routes an event waiting for the CoreAPI during a reload by one configuration: every message from the rules it was planned by', async () => {
+  const hook = await startHttpServer(() => ({ status: 204 }));
+  const api = await startCoreApi('key-reload');
+  api.objects.set('clients.get:12', { id: 12, name: 'ACME Telecom', balance: 0 });
+  api.behaviour.set('clients.get:12', 'slow');
+  const dir = tempDataDir();
+  const file = join(dir, 'rules.yaml');
+  // The incident gives the balance message context decided when the routing is recorded, after
+  // the CoreAPI answered: the message is rendered again then.
+  const as = (gen: string) => `
+destinations:
+  hook: { type: webhook, url: "${hook.url}/hook" }
+incidents:
+  balance: { opens: clients.balance_zero, closes: clients.balance_notzero }
+rules:
+  - { name: audit, events: "*", to: hook, continue: true, template: { webhook: { body: '{"gen": "${gen}", "rule": "audit"}' } } }
+  - name: zero
+    events: clients.balance_zero
+    enrich: [client]
+    incident: balance
+    to: hook
+    template: { webhook: { body: '{"gen": "${gen}", "rule": "zero", "client": "{{client.name}}"}' } }
+`;
+  writeFileSync(file, as('G1'));
+  const server = await startServer({ RULES_FILE: file, VCS_API_URL: api.url, VCS_API_KEY: 'key-reload', VCS_API_TIMEOUT_MS: '20000' });
+  const version = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as Health).config.version;
+  try {
+    const before = await version();
+    const res = await fetch(`${server.url}/hooks/vcs`, {
+      method: 'POST',
+      body: JSON.stringify({ event: { dt: '2024-03-01T10:00:00+00:00', events_id: 'clients.balance_zero', object_id: 12 }, data: {} }),
+    });
+    expect(res.status).toBe(200);
+    await waitFor('the CoreAPI call held', () => api.held() === 1);
+    writeFileSync(file, as('G2'));
+    await waitForAsync('the reload', async () => (await version()) !== before);
+    api.release();
+    const bodies = await waitFor('both messages', () => (hook.requests.length === 2 ? hook.requests.map((r) => JSON.parse(r.body) as Record<string, string>) : undefined));
+    expect(bodies.sort((a, b) => a.rule!.localeCompare(b.rule!))).toEqual([
+      { gen: 'G1', rule: 'audit' },
+      { gen: 'G1', rule: 'zero', client: 'ACME Telecom' },
+    ]);
+  } finally {
+    await server.stop();
+    await Promise.all([hook.close(), api.close()]);
   }
 });
