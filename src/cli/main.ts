@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
       return replay(positionals[0], {
         dead: values.dead === true,
         failed: values.failed === true,
-        ...(typeof values.destination === 'string' ? { destination: values.destination } : {}),
+        destination: typeof values.destination === 'string' ? values.destination : undefined,
       });
     case 'purge':
       if (!values.dead) return usage('purge needs --dead');

@@ -116,7 +116,7 @@ export function explain(id: string, json: boolean, out: Out = console.log, err: 
  */
 export function replay(
   id: string | undefined,
-  which: { dead?: boolean; failed?: boolean; destination?: string },
+  which: { dead?: boolean; failed?: boolean; destination?: string | undefined },
   out: Out = console.log,
   err: Out = console.error,
 ): Promise<number> {
@@ -134,11 +134,11 @@ export function replay(
   return withStore(err, async (store) => {
     if (!id) {
       const status = dead ? 'dead' : 'failed';
-      const n = (await store.replayAll(Date.now(), { status, ...(destination !== undefined ? { destination } : {}) })).length;
+      const n = (await store.replayAll(Date.now(), { status, destination })).length;
       out(`queued ${counted(n, `${status} delivery`, `${status} deliveries`)}${destination !== undefined ? ` to ${destination}` : ''} again`);
       return 0;
     }
-    const n = (await store.replay(id!, Date.now()))?.length;
+    const n = (await store.replay(id, Date.now()))?.length;
     if (n === undefined) {
       err(`no event ${id}`);
       return 1;

@@ -68,8 +68,7 @@ export function adminApi({ store, token, replayed, planner }: AdminOptions): Hon
   // Every dead delivery, or every failed one, again; `?destination=` takes one destination's only.
   for (const status of ['dead', 'failed'] as const) {
     on('POST', `/${status}/replay`, async (c) => {
-      const destination = c.req.query('destination');
-      const ids = await store.replayAll(Date.now(), { status, ...(destination !== undefined ? { destination } : {}) });
+      const ids = await store.replayAll(Date.now(), { status, destination: c.req.query('destination') });
       await replayed?.(ids);
       return c.json({ ok: true, requeued: ids.length });
     });

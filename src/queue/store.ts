@@ -269,8 +269,8 @@ export interface EventFilter {
  */
 export interface ReplaySelection {
   readonly status: 'dead' | 'failed';
-  /** Only this destination's. */
-  readonly destination?: string;
+  /** Only this destination's (all of them when undefined). */
+  readonly destination?: string | undefined;
 }
 
 export interface Store {

@@ -207,29 +207,29 @@ it('goes on watching a rules folder that was swapped for another, removed and ma
   const server = await startServer({ RULES_FILE: join(dir, 'current', 'rules.yaml') });
   const rulesRunning = (n: number, after: string) =>
     waitForAsync(`${n} rules running after ${after}`, async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { rules: number }).rules === n);
+  /** The folder change is taken up, and so is a later edit of the file in the folder now there. */
+  const takenUp = async (folder: string, rules: number, change: string) => {
+    await rulesRunning(rules, change);
+    writeFileSync(join(dir, folder, 'rules.yaml'), rulesOf(rules + 1));
+    await rulesRunning(rules + 1, `an edit after ${change}`);
+  };
   try {
     release('r2', 2);
     symlinkSync(join(dir, 'r2'), join(dir, 'current.new'));
     renameSync(join(dir, 'current.new'), join(dir, 'current'));
-    await rulesRunning(2, 'the symlink was swapped');
-    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(3));
-    await rulesRunning(3, 'an edit in the folder the symlink now points to');
+    await takenUp('r2', 2, 'the symlink was swapped');
 
     // The folder renamed away and another renamed in its place.
     release('r3', 4);
     renameSync(join(dir, 'r2'), join(dir, 'r2.old'));
     renameSync(join(dir, 'r3'), join(dir, 'r2'));
-    await rulesRunning(4, 'the folder was swapped');
-    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(5));
-    await rulesRunning(5, 'an edit in the swapped-in folder');
+    await takenUp('r2', 4, 'the folder was swapped');
 
     // Removed, then made again once the refusal of the missing file was logged.
     rmSync(join(dir, 'r2'), { recursive: true });
     await waitFor('the missing file refused', () => server.output().includes('file not found'));
     release('r2', 6);
-    await rulesRunning(6, 'the folder was made again');
-    writeFileSync(join(dir, 'r2', 'rules.yaml'), rulesOf(7));
-    await rulesRunning(7, 'an edit in the folder made again');
+    await takenUp('r2', 6, 'the folder was made again');
   } finally {
     await server.stop();
   }
