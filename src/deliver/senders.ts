@@ -13,7 +13,10 @@ export interface Connected {
 /**
  * Connects every destination once. A destination without credentials is reported here, at start-up,
  * and its messages are logged instead of sent. With `previous` (a reload), a destination whose type
- * and settings did not change keeps its connection.
+ * and settings did not change keeps its connection, and the reload is refused when it would add a
+ * destination without credentials or take them from one that had them: the process cannot see a
+ * variable set after it started, so that destination's messages would be logged and counted as
+ * delivered until a restart, when the operator surely meant them to be sent.
  */
 export function connectDestinations(config: Config, env: Readonly<Record<string, string | undefined>>, log: Logger, previous?: Connected): Map<string, Connection> {
   const out = new Map<string, Connection>();
@@ -33,6 +36,13 @@ export function connectDestinations(config: Config, env: Readonly<Record<string,
       throw new Error(`destination "${dest.name}" (${dest.type}) cannot be set up: ${(e as Error).message}; check the environment variables it uses`);
     }
     if ('missing' in result) {
+      const was = previous?.connections.get(dest.name);
+      if (previous && !(was && 'missing' in was)) {
+        throw new Error(
+          `destination "${dest.name}" (${dest.type}) has no credentials (${result.missing}) and a reload cannot give it any: ` +
+            'Switchboard sees only the environment it started with; set the variable and restart it (which loads the changed rules too), or leave this destination as it was',
+        );
+      }
       log.warn(`destination "${dest.name}" (${dest.type}) has no credentials: ${result.missing}; its messages will be logged, not sent`);
       out.set(dest.name, result);
     } else {

@@ -22,14 +22,14 @@ rules:
 `;
 
 /** A rules file and its template in a fresh folder, and a LiveConfig on them with its log lines. */
-function setUp() {
+function setUp(env: Record<string, string> = { SLACK_BOT_TOKEN: 'xoxb-test' }) {
   const dir = tempDataDir();
   mkdirSync(join(dir, 'templates'));
   const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
   write('rules.yaml', RULES('client-deleted'));
   write('templates/body.hbs', '{"v": 1, "id": {{event.object_id}} }');
   const lines: string[] = [];
-  const live = LiveConfig.start(join(dir, 'rules.yaml'), { env: { SLACK_BOT_TOKEN: 'xoxb-test' }, log: createLogger((l) => lines.push(l)), debounceMs: 50 });
+  const live = LiveConfig.start(join(dir, 'rules.yaml'), { env, log: createLogger((l) => lines.push(l)), debounceMs: 50 });
   if ('errors' in live) throw new Error(live.errors.join('\n'));
   opened.push(live);
   return { dir, write, live, lines };
@@ -123,6 +123,31 @@ describe('LiveConfig', () => {
     expect((live.health().config as { reload_error: { errors: string[] } }).reload_error.errors[0]).toMatch(/rules\[0\]\.template\.webhook\.body\.file: template file "templates\/body\.hbs" not found$/);
     renameSync(join(dir, 'templates/body.hbs.bak'), join(dir, 'templates/body.hbs'));
     expect(live.reload()).toBe('applied');
+  });
+
+  it('refuses a reload that would leave a new destination, or one that had credentials, without any', () => {
+    const { live, write, lines } = setUp();
+    const good = live.current;
+    const expectRefused = (name: string, missing: string) => {
+      expect(live.reload()).toBe('refused');
+      expect(live.current).toBe(good);
+      const error = `destination "${name}" (${name === 'desk' ? 'slack' : 'email'}) has no credentials (${missing}) and a reload cannot give it any: Switchboard sees only the environment it started with; set the variable and restart it (which loads the changed rules too), or leave this destination as it was`;
+      expect(lines.at(-1)).toContain(`ERROR could not apply the changed rules; still running the previous configuration error=`);
+      expect((live.health().config as { reload_error: { errors: string[] } }).reload_error.errors).toEqual([error]);
+    };
+    write('rules.yaml', RULES('client-deleted').replace('destinations:', 'destinations:\n  finance: { type: email, to: finance@example.com }'));
+    expectRefused('finance', 'SMTP_URL is not set');
+    write('rules.yaml', RULES('client-deleted').replace('channel: "#desk"', 'channel: "#desk", token_env: DESK_TOKEN'));
+    expectRefused('desk', 'DESK_TOKEN is not set');
+    expect(lines.join('\n')).not.toContain('messages will be logged');
+  });
+
+  it('applies a reload that changes a destination that had no credentials at start-up either', () => {
+    const { live, write, lines } = setUp({});
+    const before = lines.length;
+    write('rules.yaml', RULES('client-deleted').replace('#desk', '#rates'));
+    expect(live.reload()).toBe('applied');
+    expect(lines.slice(before).join('\n')).toContain('WARN destination "desk" (slack) has no credentials: SLACK_BOT_TOKEN is not set; its messages will be logged, not sent');
   });
 
   it('watches the files: an edit in place, and a file replaced the way editors save', async () => {
