@@ -1,6 +1,7 @@
 import type { SendResult } from '../channels/channel.ts';
 import { giveUp, networkOutcome } from '../channels/outcome.ts';
 import type { Logger } from '../log.ts';
+import type { AttemptLog } from './attempt-log.ts';
 import { nextState, type NextState, type RetryPolicy } from '../queue/policy.ts';
 import type { AttemptRecord, DueDelivery } from '../queue/store.ts';
 import type { Connection } from './senders.ts';
@@ -34,17 +35,11 @@ export function settleAttempt(
   result: SendResult,
   at: number,
   policy: RetryPolicy,
-  log: Logger,
+  log: AttemptLog,
   random?: () => number,
 ): { next: NextState; record: AttemptRecord } {
-  const attempts = d.attempts + 1;
-  const next = nextState(result, attempts, d.createdAt, at, policy, random);
-  // Numbered as `explain` lists attempts: a replay goes on from the attempts before it.
-  const fields = { event: d.eventId, rule: d.rule, destination: d.destination, attempt: d.tried + 1 };
-  if (next.status === 'delivered' && result.ok && result.missed) log.warn('delivered, but not to every recipient; those are not tried again', { ...fields, missed: result.missed });
-  else if (next.status === 'delivered') log.info('delivered', { ...fields, info: next.info });
-  else if (next.status === 'pending') log.warn('delivery failed; will retry', { ...fields, reason: next.reason, retry_in_ms: next.nextAt - at });
-  else log.error('delivery dead; replay it with `switchboard replay` (on Workers, POST /api/events/<id>/replay)', { ...fields, reason: next.reason });
+  const next = nextState(result, d.attempts + 1, d.createdAt, at, policy, random);
+  log.settled(d, result, next, at);
   const detail = result.ok ? `${result.info ?? 'sent'}${result.missed ? `; not accepted for ${result.missed}` : ''}` : next.status === 'dead' ? next.reason : result.reason;
   const ref = result.ok ? result.ref : undefined;
   return {

@@ -1,5 +1,6 @@
 import type { SendResult } from '../channels/channel.ts';
 import type { Destination } from '../config/config.ts';
+import { AttemptLog } from '../deliver/attempt-log.ts';
 import { sendOnce, settleAttempt } from '../deliver/send.ts';
 import type { Connection } from '../deliver/senders.ts';
 import type { Logger } from '../log.ts';
@@ -47,6 +48,7 @@ export class Dispatcher {
   private readonly loop: WorkLoop;
   private readonly now: () => number;
   private readonly policy: RetryPolicy;
+  private readonly attempts: AttemptLog;
 
   constructor(
     private readonly store: Store,
@@ -55,6 +57,7 @@ export class Dispatcher {
   ) {
     this.now = options.now ?? Date.now;
     this.policy = options.policy ?? DEFAULT_POLICY;
+    this.attempts = new AttemptLog(options.log);
     this.loop = new WorkLoop(() => this.step(), {
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
       now: this.now,
@@ -111,7 +114,7 @@ export class Dispatcher {
       if (destinations.has(name)) continue;
       const orphans = await this.store.due(name, Number.MAX_SAFE_INTEGER, 500, this.inflight);
       const records = await Promise.all(
-        orphans.map(async (d) => settleAttempt(d, await sendOnce(d, undefined, undefined, this.options.log), now, this.policy, this.options.log).record),
+        orphans.map(async (d) => settleAttempt(d, await sendOnce(d, undefined, undefined, this.options.log), now, this.policy, this.attempts).record),
       );
       await this.store.record(records);
     }
@@ -133,7 +136,7 @@ export class Dispatcher {
       this.pacers.set(pace.key, Math.max(this.pacers.get(pace.key) ?? 0, at + result.retryAfterMs));
       this.postpone(dest.name, at + result.retryAfterMs);
     }
-    const { record } = settleAttempt(d, result, at, this.policy, this.options.log, this.options.random);
+    const { record } = settleAttempt(d, result, at, this.policy, this.attempts, this.options.random);
     this.results.push({ destination: dest.name, record });
     if (!this.flushScheduled) {
       this.flushScheduled = true;

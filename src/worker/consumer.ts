@@ -136,7 +136,7 @@ async function sendInTurn(cx: WorkerContext, group: readonly Due[], pacing: { in
       // A channel's messages in later batches find their deliveries not due, and wait too.
       if (pacing) await cx.store.postpone(d.destination, holdUntil);
     }
-    const { next, record } = settleAttempt(d, result, at, cx.policy, cx.log);
+    const { next, record } = settleAttempt(d, result, at, cx.policy, cx.attempts);
     await cx.store.record([record]);
     // Replies to this message waited for it (sent: they answer it; dead: they go on their own).
     if (next.status !== 'pending') await enqueue(cx.env.DELIVERIES, (await cx.store.replies(d.id)).map((delivery) => ({ kind: 'deliver', delivery })));

@@ -1,6 +1,7 @@
 import { formatError } from '../config/errors.ts';
 import type { Config } from '../config/config.ts';
 import { readServiceSettings, type ServiceSettings } from '../config/service-settings.ts';
+import { AttemptLog } from '../deliver/attempt-log.ts';
 import { Planner } from '../deliver/plan.ts';
 import type { EnrichmentSource } from '../enrich/enricher.ts';
 import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
@@ -22,6 +23,8 @@ export interface WorkerContext {
   readonly connections: ReadonlyMap<string, Connection>;
   readonly store: SqlStore;
   readonly log: Logger;
+  /** The log lines of delivery attempts: one isolate's failed ones to a destination summed up. */
+  readonly attempts: AttemptLog;
   readonly settings: ServiceSettings;
   readonly policy: RetryPolicy;
   readonly allowList: readonly Cidr[];
@@ -61,6 +64,7 @@ export function createContext(bundle: RulesBundle, env: WorkerEnv): WorkerContex
     connections,
     store: d1Store(env.DB),
     log,
+    attempts: new AttemptLog(log),
     settings,
     policy: { ...DEFAULT_POLICY, maxAgeMs: settings.maxAgeMs },
     allowList: allow.value,

@@ -6,6 +6,7 @@ import type { Message, MessageBatch } from '@cloudflare/workers-types/index.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelKinds } from '../../src/channels/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { AttemptLog } from '../../src/deliver/attempt-log.ts';
 import { connectDestinations } from '../../src/deliver/senders.ts';
 import { silentLogger } from '../../src/log.ts';
 import { d1Store } from '../../src/queue/drivers/d1.ts';
@@ -57,6 +58,7 @@ describe('the delivery queue consumer', () => {
     const cx = {
       store,
       log: silentLogger,
+      attempts: new AttemptLog(silentLogger),
       config: loaded.config,
       connections: connectDestinations(loaded.config, env, silentLogger),
       policy: DEFAULT_POLICY,
