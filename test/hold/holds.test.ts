@@ -108,6 +108,8 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect(rest).toEqual([]);
       await h.store.record([{ deliveryId: digest!.id, at: T0 + 5 * MIN, ok: false, detail: 'Slack error: channel_not_found', status: 'dead' }]);
       for (const id of merged) expect((await h.store.explain(id))!.status, id).toBe('dead');
+      // Listed as dead by way of the digest: their own deliveries are merged, not dead.
+      expect((await h.store.events({ status: 'dead' })).map((e) => e.id).sort()).toEqual([...merged].sort());
 
       // The delivered one goes; the two the dead digest carries stay, to be explained and replayed.
       expect(await h.store.prune(T0 + 24 * HOUR)).toBe(1);

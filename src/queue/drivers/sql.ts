@@ -3,7 +3,7 @@
  * tables (migrations/). Writes of several statements are in writes.ts, rows and what they become in
  * rows.ts.
  */
-import type { EventFilter } from '../store.ts';
+import type { EventFilter, EventStatus } from '../store.ts';
 
 // SQLite's planner reads the value bound to a bare `LIMIT ?` ("better optimize queries that use
 // parameters in the LIMIT clause", 2024), so every binding makes it prepare the statement again:
@@ -26,9 +26,10 @@ const STATUS_SQL = `CASE
   WHEN SUM(${EFFECTIVE} = 'delivered') = 0 THEN 'suppressed'
   ELSE 'delivered' END`;
 
-const FROM_EVENTS = `FROM events e LEFT JOIN deliveries d ON d.event_id = e.id LEFT JOIN deliveries m ON m.id = d.merged_into`;
+const JOIN_DELIVERIES = `LEFT JOIN deliveries d ON d.event_id = e.id LEFT JOIN deliveries m ON m.id = d.merged_into`;
+const FROM_EVENTS = `FROM events e ${JOIN_DELIVERIES}`;
 
-const SUMMARY_SQL = `SELECT e.id, e.events_id, e.object_id, e.received_at, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n ${FROM_EVENTS}`;
+const SUMMARY = `SELECT e.id, e.events_id, e.object_id, e.received_at, ${STATUS_SQL} AS event_status, COUNT(d.id) AS n`;
 
 // A reply waits while the message it answers (or the digest that carries it) is not sent.
 const REPLY_JOIN = `LEFT JOIN deliveries r ON r.id = d.reply_to LEFT JOIN deliveries rm ON rm.id = r.merged_into`;
@@ -105,12 +106,28 @@ export const SQL = {
     AND json_extract(plan, '$.deliveries') > 0`,
 } as const;
 
-/** `events` with its filter, as SQL and its positional parameters. */
+/** The delivery state an event in one of these statuses has in one of its deliveries, or in the digest one was merged into. */
+const DELIVERY_STATE: Partial<Record<EventStatus, string>> = { dead: 'dead', failed: 'pending', pending: 'pending', held: 'held' };
+
+/**
+ * `events` with its filter, as SQL and its positional parameters. It reads events newest first
+ * and stops at the limit: grouping the whole table first took 700 ms at 300,000 events, and a
+ * month of them is millions. The statuses that need an operator (dead, failed, pending, held) are
+ * a few events among them: those start from the deliveries in that state, through partial indexes,
+ * rather than read back through every delivered event to the first.
+ */
 export function eventsQuery(filter: EventFilter): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
-  let where = '';
+  const where: string[] = [];
+  const state = filter.status && DELIVERY_STATE[filter.status];
+  if (state) {
+    where.push(`e.id IN (SELECT event_id FROM deliveries WHERE status = '${state}'
+      UNION ALL SELECT d.event_id FROM deliveries x JOIN deliveries d ON d.merged_into = x.id WHERE x.status = '${state}')`);
+  } else if (filter.status === 'received') {
+    where.push('e.routed_at IS NULL');
+  }
   if (filter.since !== undefined) {
-    where = 'WHERE e.received_at >= ?';
+    where.push('e.received_at >= ?');
     params.push(filter.since);
   }
   let having = '';
@@ -119,7 +136,12 @@ export function eventsQuery(filter: EventFilter): { sql: string; params: unknown
     params.push(filter.status);
   }
   params.push(filter.limit ?? 100);
-  return { sql: `${SUMMARY_SQL} ${where} GROUP BY e.id ${having} ORDER BY e.received_at DESC, e.id DESC ${LIMIT}`, params };
+  // The planner does not see on its own that events_received (received_at, then rowid) gives the
+  // groups in the order asked for: without it, it groups and sorts every event.
+  const from = where.length === 0 ? 'FROM events e INDEXED BY events_received' : 'FROM events e';
+  const sql = `${SUMMARY} ${from} ${JOIN_DELIVERIES} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    GROUP BY e.received_at, e.rowid ${having} ORDER BY e.received_at DESC, e.rowid DESC ${LIMIT}`;
+  return { sql, params };
 }
 
 /** Hold state and its release: groups, throttles, incidents, held deliveries. */
