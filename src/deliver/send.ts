@@ -1,9 +1,9 @@
 import type { SendResult } from '../channels/channel.ts';
 import { giveUp, networkOutcome } from '../channels/outcome.ts';
 import type { Logger } from '../log.ts';
-import type { AttemptLog } from './attempt-log.ts';
 import { nextState, type NextState, type RetryPolicy } from '../queue/policy.ts';
 import type { AttemptRecord, DueDelivery } from '../queue/store.ts';
+import type { AttemptLog } from './attempt-log.ts';
 import type { Connection } from './senders.ts';
 
 /**
