@@ -1,12 +1,12 @@
 /**
- * How SQLite runs `events` on the real schema: newest first, stopping at the limit, and for the
+ * How SQLite runs `events` (and purge --dead) on the real schema: newest first, stopping at the limit, and for the
  * statuses that need an operator from the deliveries in that state. A plan that reads every event
  * is fast in a test and takes minutes on a month of them.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventsQuery } from '../../src/queue/drivers/sql.ts';
+import { eventsQuery, SQL } from '../../src/queue/drivers/sql.ts';
 import { EVENT_STATUSES, type EventFilter } from '../../src/queue/store.ts';
 import { tempStore } from '../support/store.ts';
 
@@ -44,6 +44,12 @@ describe('the events query', () => {
     const steps = plan({ status } as EventFilter);
     expect(steps.join('\n')).toMatch(index);
     expect(steps.filter((s) => /^SCAN (e|d|deliveries|x)$/.test(s) || /^SCAN e USING INDEX events_received/.test(s))).toEqual([]);
+  });
+
+  it('finds the events purge --dead removes through the dead deliveries, never reading every event', () => {
+    const steps = (db.prepare(`EXPLAIN QUERY PLAN ${SQL.purgeDeadEvents}`).all() as Array<{ detail: string }>).map((r) => r.detail);
+    expect(steps.join('\n')).toMatch(/deliveries_dead/);
+    expect(steps.filter((s) => /^SCAN (events|deliveries)$/.test(s))).toEqual([]);
   });
 
   it('has a plan for every status', () => {

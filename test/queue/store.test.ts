@@ -121,6 +121,23 @@ describe.each(STORE_DRIVERS)('the store on %s', (_name, open) => {
     expect((await store.events({})).map((e) => e.id)).toEqual([fresh.id]);
   });
 
+  it('purges dead deliveries; an event left with none goes too, one with others stays as they make it', async () => {
+    const [allDead, halfDead, untouched] = [newEvent({ destinations: ['a'] }), newEvent({ destinations: ['a', 'b'] }), newEvent({ destinations: ['b'] })];
+    await commit(store, [allDead, halfDead, untouched], 0);
+    const [a1, a2] = await store.due('a', Date.now(), 10, new Set());
+    const [b1] = (await store.due('b', Date.now(), 10, new Set())).filter((d) => d.eventId === halfDead.id);
+    await store.record([
+      { deliveryId: a1!.id, at: Date.now(), ok: false, detail: 'gone', status: 'dead' },
+      { deliveryId: a2!.id, at: Date.now(), ok: false, detail: 'gone', status: 'dead' },
+      { deliveryId: b1!.id, at: Date.now(), ok: true, detail: 'sent', status: 'delivered' },
+    ]);
+    expect(await store.purgeDead()).toBe(2);
+    expect(await store.explain(allDead.id)).toBeUndefined();
+    expect(await store.explain(halfDead.id)).toMatchObject({ status: 'delivered', deliveryDetails: [{ destination: 'b', status: 'delivered' }] });
+    expect(await store.explain(untouched.id)).toMatchObject({ status: 'pending' });
+    expect(await store.purgeDead()).toBe(0);
+  });
+
   it('never prunes an event not yet routed, however old: it still has everything to send', async () => {
     // Stored and acknowledged, then a crash (or a long stop) before routing: nothing is pending yet.
     const old = Date.now() - 40 * 24 * HOUR;

@@ -127,12 +127,13 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
       return n;
     },
     async purgeDead() {
-      // Counted from the rows it returns: D1 counts cascaded deletes as changes, SQLite does not.
-      const [purged] = await run.batch([
+      // Counted before, in the same transaction: D1 counts cascaded deletes as changes, SQLite does not.
+      const [counted] = await run.batch([
+        { sql: SQL.countDead, params: [] },
+        { sql: SQL.purgeDeadEvents, params: [] },
         { sql: SQL.purgeDead, params: [] },
-        { sql: SQL.purgeOrphans, params: [] },
       ]);
-      return purged?.rows.length ?? 0;
+      return Number((counted?.rows[0] as { n: number } | undefined)?.n ?? 0);
     },
   };
 }
