@@ -4,7 +4,7 @@ import type { NextState } from '../queue/policy.ts';
 import type { DueDelivery } from '../queue/store.ts';
 
 /** At most one line a destination about its failed attempts this often. */
-export const FAILURE_LINE_MS = 60_000;
+const FAILURE_LINE_MS = 60_000;
 
 interface Failing {
   /** When its last line about failed attempts was written. */

@@ -35,11 +35,11 @@ export function settleAttempt(
   result: SendResult,
   at: number,
   policy: RetryPolicy,
-  log: AttemptLog,
+  attempts: AttemptLog,
   random?: () => number,
 ): { next: NextState; record: AttemptRecord } {
   const next = nextState(result, d.attempts + 1, d.createdAt, at, policy, random);
-  log.settled(d, result, next, at);
+  attempts.settled(d, result, next, at);
   const detail = result.ok ? `${result.info ?? 'sent'}${result.missed ? `; not accepted for ${result.missed}` : ''}` : next.status === 'dead' ? next.reason : result.reason;
   const ref = result.ok ? result.ref : undefined;
   return {

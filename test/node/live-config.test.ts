@@ -128,17 +128,17 @@ describe('LiveConfig', () => {
   it('refuses a reload that would leave a new destination, or one that had credentials, without any', () => {
     const { live, write, lines } = setUp();
     const good = live.current;
-    const expectRefused = (name: string, missing: string) => {
+    const expectRefused = (name: string, type: string, missing: string) => {
       expect(live.reload()).toBe('refused');
       expect(live.current).toBe(good);
-      const error = `destination "${name}" (${name === 'desk' ? 'slack' : 'email'}) has no credentials (${missing}) and a reload cannot give it any: Switchboard sees only the environment it started with; set the variable and restart it (which loads the changed rules too), or leave this destination as it was`;
+      const error = `destination "${name}" (${type}) has no credentials (${missing}) and a reload cannot give it any: Switchboard sees only the environment it started with; set the variable and restart it (which loads the changed rules too), or leave this destination as it was`;
       expect(lines.at(-1)).toContain(`ERROR could not apply the changed rules; still running the previous configuration error=`);
       expect((live.health().config as { reload_error: { errors: string[] } }).reload_error.errors).toEqual([error]);
     };
     write('rules.yaml', RULES('client-deleted').replace('destinations:', 'destinations:\n  finance: { type: email, to: finance@example.com }'));
-    expectRefused('finance', 'SMTP_URL is not set');
+    expectRefused('finance', 'email', 'SMTP_URL is not set');
     write('rules.yaml', RULES('client-deleted').replace('channel: "#desk"', 'channel: "#desk", token_env: DESK_TOKEN'));
-    expectRefused('desk', 'DESK_TOKEN is not set');
+    expectRefused('desk', 'slack', 'DESK_TOKEN is not set');
     expect(lines.join('\n')).not.toContain('messages will be logged');
   });
 

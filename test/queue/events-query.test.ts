@@ -1,6 +1,6 @@
 /**
- * How SQLite runs `events` (and purge --dead) on the real schema: newest first, stopping at the limit, and for the
- * statuses that need an operator from the deliveries in that state. A plan that reads every event
+ * How SQLite runs `events` (and purge --dead) on the real schema: newest first, stopping at the
+ * limit, and for the statuses that need an operator from the deliveries in that state. A plan that reads every event
  * is fast in a test and takes minutes on a month of them.
  */
 import { join } from 'node:path';
@@ -19,17 +19,19 @@ describe('the events query', () => {
   });
   afterAll(() => db.close());
 
+  /** The steps SQLite plans for a statement. */
+  const steps = (sql: string, params: unknown[] = []) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
   const plan = (filter: EventFilter) => {
     const { sql, params } = eventsQuery(filter);
-    return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
+    return steps(sql, params);
   };
 
   it.each([{}, { since: 0 }, ...['delivered', 'unrouted', 'duplicate', 'suppressed'].map((status) => ({ status }))] as EventFilter[])(
     'reads events newest first through an index and stops at the limit: %o',
     (filter) => {
-      const steps = plan(filter);
-      expect(steps[0]).toMatch(/^(SCAN|SEARCH) e USING INDEX events_received\b/);
-      expect(steps.filter((s) => s.includes('TEMP B-TREE'))).toEqual([]);
+      const listing = plan(filter);
+      expect(listing[0]).toMatch(/^(SCAN|SEARCH) e USING INDEX events_received\b/);
+      expect(listing.filter((s) => s.includes('TEMP B-TREE'))).toEqual([]);
     },
   );
 
@@ -41,15 +43,15 @@ describe('the events query', () => {
     ['held', /deliveries_(held|group|incident)\b/],
     ['received', /events_unrouted/],
   ])('starts %s from the few rows in that state (%s), never reading every event or delivery', (status, index) => {
-    const steps = plan({ status } as EventFilter);
-    expect(steps.join('\n')).toMatch(index);
-    expect(steps.filter((s) => /^SCAN (e|d|deliveries|x)$/.test(s) || /^SCAN e USING INDEX events_received/.test(s))).toEqual([]);
+    const listing = plan({ status } as EventFilter);
+    expect(listing.join('\n')).toMatch(index);
+    expect(listing.filter((s) => /^SCAN (e|d|deliveries|x)$/.test(s) || /^SCAN e USING INDEX events_received/.test(s))).toEqual([]);
   });
 
   it('finds the events purge --dead removes through the dead deliveries, never reading every event', () => {
-    const steps = (db.prepare(`EXPLAIN QUERY PLAN ${SQL.purgeDeadEvents}`).all() as Array<{ detail: string }>).map((r) => r.detail);
-    expect(steps.join('\n')).toMatch(/deliveries_dead/);
-    expect(steps.filter((s) => /^SCAN (events|deliveries)$/.test(s))).toEqual([]);
+    const purge = steps(SQL.purgeDeadEvents);
+    expect(purge.join('\n')).toMatch(/deliveries_dead/);
+    expect(purge.filter((s) => /^SCAN (events|deliveries)$/.test(s))).toEqual([]);
   });
 
   it('has a plan for every status', () => {
