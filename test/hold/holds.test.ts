@@ -117,6 +117,34 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect(await h.store.explain(alone!)).toBeUndefined();
     });
 
+    it('replays a dead digest from any event it carries, and purges the events it carries with it', async () => {
+      const h = await harness(RATE_DESK('    group_wait: 0s\n    group_interval: 5m'));
+      const deadDigest = async (at: number, n: number) => {
+        await h.post(at, failure(n));
+        await h.tick(at);
+        const merged = [...(await h.post(at + 10, failure(n + 1))), ...(await h.post(at + 20, failure(n + 2)))];
+        await h.release(at + 5 * MIN);
+        const [digest] = await h.store.due('desk', at + 5 * MIN, 10, new Set());
+        await h.store.record([{ deliveryId: digest!.id, at: at + 5 * MIN, ok: false, detail: 'Slack error: channel_not_found', status: 'dead' }]);
+        return { digest: digest!.id, merged };
+      };
+      const first = await deadDigest(T0, 1);
+      // The digest is kept with the first event it carries; the second finds it all the same.
+      expect(await h.store.replay(first.merged[1]!, T0 + 6 * MIN)).toEqual([first.digest]);
+      for (const id of first.merged) expect((await h.store.explain(id))!.status, id).toBe('pending');
+      expect(await h.store.replay(first.merged[1]!, T0 + 6 * MIN)).toEqual([]);
+      expect((await h.tick(T0 + 6 * MIN)).map((s) => s.id)).toEqual([first.digest]);
+
+      // Purged, a digest takes the deliveries merged into it, and the events left with nothing.
+      const second = await deadDigest(T0 + HOUR, 11);
+      expect(await h.store.purgeDead()).toBe(3);
+      for (const id of second.merged) expect(await h.store.explain(id), id).toBeUndefined();
+      expect(await h.store.events({ status: 'dead' })).toEqual([]);
+      const kept = await h.store.events({});
+      expect(kept).toHaveLength(4);
+      expect(new Set(kept.map((e) => e.status))).toEqual(new Set(['delivered']));
+    });
+
     it('with a group_wait, makes one digest of the whole burst', async () => {
       const h = await harness(RATE_DESK('    group_wait: 30s\n    group_interval: 5m'));
       for (let n = 1; n <= 100; n++) {

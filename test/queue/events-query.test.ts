@@ -48,8 +48,8 @@ describe('the events query', () => {
     expect(listing.filter((s) => /^SCAN (e|d|deliveries|x)$/.test(s) || /^SCAN e USING INDEX events_received/.test(s))).toEqual([]);
   });
 
-  it('finds the events purge --dead removes through the dead deliveries, never reading every event', () => {
-    const purge = steps(SQL.purgeDeadEvents);
+  it.each(['deadMerged', 'purgeDeadEvents'] as const)('finds what purge --dead removes through the dead deliveries, never reading every event (%s)', (name) => {
+    const purge = steps(SQL[name]);
     expect(purge.join('\n')).toMatch(/deliveries_dead/);
     expect(purge.filter((s) => /^SCAN (events|deliveries)$/.test(s))).toEqual([]);
   });

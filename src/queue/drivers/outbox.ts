@@ -3,6 +3,7 @@ import type { DueDelivery, Store, UnroutedEvent } from '../store.ts';
 import { holdMethods, type SqlRunner } from './holds.ts';
 import { dueDelivery, explanation, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './rows.ts';
 import { eventsQuery, SQL } from './sql.ts';
+import { stmt } from './writes.ts';
 
 /** The store every driver gives, plus the lookups by id the Workers queue consumer needs. */
 export interface SqlStore extends Store {
@@ -108,7 +109,8 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
     },
     async replay(id, now) {
       if (!(await first(SQL.event, [id]))) return undefined;
-      return ids(SQL.replay, [now, now, id]);
+      const replay = stmt(SQL.replay, now, id);
+      return ids(replay.sql, replay.params);
     },
     async replayAll(now, { status, destination = null }) {
       return ids(status === 'dead' ? SQL.replayDead : SQL.replayFailed, [now, now, destination, destination]);
@@ -128,7 +130,8 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
     },
     async purgeDead() {
       // Counted before, in the same transaction: D1 counts cascaded deletes as changes, SQLite does not.
-      const [counted] = await run.batch([
+      const [, counted] = await run.batch([
+        { sql: SQL.deadMerged, params: [] },
         { sql: SQL.countDead, params: [] },
         { sql: SQL.purgeDeadEvents, params: [] },
         { sql: SQL.purgeDead, params: [] },

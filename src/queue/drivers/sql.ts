@@ -81,8 +81,10 @@ export const SQL = {
     FROM deliveries d LEFT JOIN deliveries m ON m.id = d.merged_into LEFT JOIN groups g ON g.id = d.group_id
     WHERE d.event_id = ? ORDER BY d.id`,
   attemptsOf: 'SELECT at, ok, detail FROM attempts WHERE delivery_id = ? ORDER BY at, rowid',
-  replay: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
-    WHERE event_id = ? AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
+  // A digest is kept with the first event it carries: the others reach it through their merged deliveries.
+  replay: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?1, next_at = ?1
+    WHERE (event_id = ?2 OR id IN (SELECT merged_into FROM deliveries WHERE event_id = ?2 AND merged_into IS NOT NULL))
+      AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
   // Every dead delivery, or every failed one waiting for its next try; of one destination when the
   // third parameter is not NULL.
   replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
@@ -101,6 +103,9 @@ export const SQL = {
     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.group_id = groups.id AND d.status = 'held')`,
   pruneThrottles: 'DELETE FROM throttles WHERE period_start < ?',
   pruneIncidents: `DELETE FROM incidents WHERE state <> 'open' AND COALESCE(closing_until, opened_at) < ?`,
+  // What a dead digest carries is dead with it, and goes when it goes: left merged into nothing, it
+  // would show as suppressed, held back on purpose.
+  deadMerged: `UPDATE deliveries SET status = 'dead' WHERE merged_into IN (SELECT id FROM deliveries WHERE status = 'dead')`,
   countDead: `SELECT COUNT(*) AS n FROM deliveries WHERE status = 'dead'`,
   // An event left with no deliveries would show as one no rule took: it goes with them (its
   // deliveries by the cascade). Found through the dead deliveries' index, not by reading every event.
