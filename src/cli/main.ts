@@ -26,10 +26,11 @@ const USAGE = `usage: switchboard <command> [options]
                              received events, newest first; S is received, delivered,
                              pending, failed, dead, unrouted, duplicate, held or suppressed
   explain <id> [--json]      why an event was or was not sent: rules, messages, every attempt
-  replay <id> | --dead | --failed [--destination NAME]
+  replay <id> | --dead | --failed [--destination NAME [--to NAME]]
                              send an event's failed or dead deliveries again, or every dead or
                              every failed one (of one destination): a recovered destination's
-                             backlog goes now instead of at each delivery's next retry
+                             backlog goes now instead of at each delivery's next retry; --to
+                             sends them to another destination (the first was renamed)
   purge --dead               forget dead deliveries
 
 check and test read --rules, else $RULES_FILE, else ./rules.yaml; events, explain, replay and
@@ -49,7 +50,7 @@ const OPTIONS: Record<string, Options> = {
   samples: {},
   events: { status: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, json },
   explain: { json },
-  replay: { dead: { type: 'boolean' }, failed: { type: 'boolean' }, destination: { type: 'string' } },
+  replay: { dead: { type: 'boolean' }, failed: { type: 'boolean' }, destination: { type: 'string' }, to: { type: 'string' } },
   purge: { dead: { type: 'boolean' } },
 };
 
@@ -106,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
         dead: values.dead === true,
         failed: values.failed === true,
         destination: typeof values.destination === 'string' ? values.destination : undefined,
+        to: typeof values.to === 'string' ? values.to : undefined,
       });
     case 'purge':
       if (!values.dead) return usage('purge needs --dead');

@@ -112,30 +112,33 @@ export function explain(id: string, json: boolean, out: Out = console.log, err: 
 
 /**
  * `switchboard replay <id>`, `replay --dead` or `replay --failed`, the last two for one destination
- * with `--destination`: the running server sends them within a second.
+ * with `--destination`, and to another with `--to`: the running server sends them within a second.
  */
 export function replay(
   id: string | undefined,
-  which: { dead?: boolean; failed?: boolean; destination?: string | undefined },
+  which: { dead?: boolean; failed?: boolean; destination?: string | undefined; to?: string | undefined },
   out: Out = console.log,
   err: Out = console.error,
 ): Promise<number> {
-  const { dead, failed, destination } = which;
+  const { dead, failed, destination, to } = which;
   const problem =
     [id, dead, failed].filter(Boolean).length !== 1
       ? 'replay takes one event id, --dead or --failed'
-      : id && destination !== undefined
-        ? '--destination goes with --dead or --failed; an event id names its deliveries already'
-        : undefined;
+      : id && (destination !== undefined || to !== undefined)
+        ? '--destination and --to go with --dead or --failed; an event id names its deliveries already'
+        : to !== undefined && destination === undefined
+          ? '--to needs --destination: the destination whose deliveries go to another'
+          : undefined;
   if (problem) {
-    err(`${problem}\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME]`);
+    err(`${problem}\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]`);
     return Promise.resolve(2);
   }
   return withStore(err, async (store) => {
     if (!id) {
       const status = dead ? 'dead' : 'failed';
-      const n = (await store.replayAll(Date.now(), { status, destination })).length;
-      out(`queued ${counted(n, `${status} delivery`, `${status} deliveries`)}${destination !== undefined ? ` to ${destination}` : ''} again`);
+      const n = (await store.replayAll(Date.now(), { status, destination, to })).length;
+      const whose = destination === undefined ? '' : to === undefined ? ` to ${destination}` : ` of ${destination}`;
+      out(`queued ${counted(n, `${status} delivery`, `${status} deliveries`)}${whose} again${to === undefined ? '' : `, to ${to}`}`);
       return 0;
     }
     const n = (await store.replay(id, Date.now()))?.length;

@@ -14,7 +14,9 @@ import type { Connection } from './senders.ts';
  * channel's shape, which the new one would send empty or garbled, and say it was delivered.
  */
 export async function sendOnce(d: DueDelivery, dest: { readonly type: string } | undefined, conn: Connection | undefined, log: Logger): Promise<SendResult> {
-  if (!dest || !conn) return giveUp(`destination "${d.destination}" is no longer in the rules; restore it and replay`);
+  if (!dest || !conn) {
+    return giveUp(`destination "${d.destination}" is no longer in the rules; restore it and replay, or if it was renamed, replay --dead --destination ${d.destination} --to <its new name>`);
+  }
   if (dest.type !== d.type) {
     return giveUp(`destination "${d.destination}" is now of type ${dest.type}, and this message was made for ${d.type}; give it back type ${d.type} and replay, or purge it`);
   }

@@ -65,10 +65,14 @@ export function adminApi({ store, token, replayed, planner }: AdminOptions): Hon
     return c.json({ ok: true, requeued: ids.length });
   });
 
-  // Every dead delivery, or every failed one, again; `?destination=` takes one destination's only.
+  // Every dead delivery, or every failed one, again; `?destination=` takes one destination's only,
+  // and `&to=` sends them to another (the first was renamed).
   for (const status of ['dead', 'failed'] as const) {
     on('POST', `/${status}/replay`, async (c) => {
-      const ids = await store.replayAll(Date.now(), { status, destination: c.req.query('destination') });
+      const destination = c.req.query('destination');
+      const to = c.req.query('to');
+      if (to !== undefined && destination === undefined) return c.json({ ok: false, error: '"to" needs "destination": the destination whose deliveries go to another' }, 400);
+      const ids = await store.replayAll(Date.now(), { status, destination, to });
       await replayed?.(ids);
       return c.json({ ok: true, requeued: ids.length });
     });

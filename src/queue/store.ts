@@ -271,6 +271,11 @@ export interface ReplaySelection {
   readonly status: 'dead' | 'failed';
   /** Only this destination's (all of them when undefined). */
   readonly destination?: string | undefined;
+  /**
+   * Sent to this destination instead (a reload renamed `destination`). A name the rules lack, or one
+   * of another type, makes them dead again at their first try, with the reason.
+   */
+  readonly to?: string | undefined;
 }
 
 export interface Store {

@@ -456,6 +456,10 @@ describe('a running server with the admin API', () => {
       expect(delivered.deliveryDetails[0]!.attempts[4]!.at).toBeLessThan(nextTry);
       expect(await cli('replay', '--failed', '--destination', 'finance')).toMatchObject({ code: 0, stdout: 'queued 0 failed deliveries to finance again\n' });
       expect(await apiJson('/failed/replay?destination=desk', { method: 'POST' })).toEqual({ ok: true, requeued: 0 });
+      expect(await cli('replay', '--failed', '--destination', 'old-desk', '--to', 'desk')).toMatchObject({ code: 0, stdout: 'queued 0 failed deliveries of old-desk again, to desk\n' });
+      expect(await apiJson('/failed/replay?destination=old-desk&to=desk', { method: 'POST' })).toEqual({ ok: true, requeued: 0 });
+      const noFrom = await api('/dead/replay?to=desk', { method: 'POST' });
+      expect([noFrom.status, await noFrom.json()]).toEqual([400, { ok: false, error: '"to" needs "destination": the destination whose deliveries go to another' }]);
     });
 
     it('says what is wrong with bad arguments (exit 2) and unknown ids (exit 1)', async () => {
@@ -464,9 +468,11 @@ describe('a running server with the admin API', () => {
         [['events', '--status='], '--status must be one of: received, delivered, pending, failed, dead, unrouted, duplicate, held, suppressed'],
         [['events', '--since', 'yesterday'], '--since must be a duration such as 30m, 6h, 1h30m or 2d, or an ISO date or date-time such as 2026-11-26 or 2026-11-26T08:00:00Z, got "yesterday"'],
         [['events', '--limit', '1.5'], '--limit must be a whole number of at least 1, got "1.5"'],
-        [['replay'], 'replay takes one event id, --dead or --failed\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME]'],
-        [['replay', 'x', '--dead'], 'replay takes one event id, --dead or --failed\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME]'],
-        [['replay', 'x', '--destination', 'desk'], '--destination goes with --dead or --failed; an event id names its deliveries already\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME]'],
+        [['replay'], 'replay takes one event id, --dead or --failed\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
+        [['replay', 'x', '--dead'], 'replay takes one event id, --dead or --failed\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
+        [['replay', 'x', '--destination', 'desk'], '--destination and --to go with --dead or --failed; an event id names its deliveries already\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
+        [['replay', 'x', '--to', 'desk'], '--destination and --to go with --dead or --failed; an event id names its deliveries already\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
+        [['replay', '--dead', '--to', 'desk'], '--to needs --destination: the destination whose deliveries go to another\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
       ];
       for (const [args, message] of usage) {
         const r = await cli(...args);

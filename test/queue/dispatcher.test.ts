@@ -252,7 +252,48 @@ rules:
       const x = await store.explain(e.id);
       return x!.status === 'dead' ? x : undefined;
     });
-    expect(dead.deliveryDetails[0]!.lastError).toBe('destination "gone" is no longer in the rules; restore it and replay');
+    expect(dead.deliveryDetails[0]!.lastError).toBe(
+      'destination "gone" is no longer in the rules; restore it and replay, or if it was renamed, replay --dead --destination gone --to <its new name>',
+    );
+  });
+
+  it('sends the dead deliveries of a renamed destination to its new name when replayed --to it; to one of another type they die again, saying why', async () => {
+    const sink = await startHttpServer(() => ({ status: 204 }));
+    cleanups.push(sink.close);
+    // The rules after a reload renamed "ops" to "ops-team".
+    const loaded = loadConfig(
+      `destinations:\n  ops-team: { type: webhook, url: "${sink.url}/hook" }\n  desk: { type: slack, channel: "#desk" }\nrules:\n  - { name: r, events: "*", to: ops-team }\n`,
+      { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined },
+    );
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const { store } = tempStore();
+    const connections = connectDestinations(loaded.config, {}, silentLogger);
+    const dispatcher = new Dispatcher(store, () => ({ destinations: loaded.config.destinations, connections }), { log: silentLogger, pollMs: 50 });
+    cleanups.push(async () => {
+      await dispatcher.stop(100);
+      await closeDestinations(connections);
+      await store.close();
+    });
+    const [a, b, c] = [newEvent({ destinations: ['ops'] }), newEvent({ destinations: ['ops'] }), newEvent({ destinations: ['old-desk'] })];
+    await commit(store, [a, b, c], 0);
+    dispatcher.notify();
+    const status = async (id: string) => (await store.explain(id))!.status;
+    await waitForAsync('all dead', async () => (await Promise.all([a, b, c].map((e) => status(e.id)))).every((s) => s === 'dead'));
+
+    expect(await store.replayAll(Date.now(), { status: 'dead', destination: 'ops', to: 'ops-team' })).toHaveLength(2);
+    dispatcher.notify();
+    await waitFor('both at the sink', () => sink.requests.length === 2);
+    await waitForAsync('both delivered', async () => (await status(a.id)) === 'delivered' && (await status(b.id)) === 'delivered');
+    expect((await store.explain(a.id))!.deliveryDetails[0]).toMatchObject({ destination: 'ops-team', status: 'delivered' });
+
+    expect(await store.replayAll(Date.now(), { status: 'dead', destination: 'old-desk', to: 'desk' })).toHaveLength(1);
+    dispatcher.notify();
+    const again = await waitForAsync('dead again', async () => {
+      const x = await store.explain(c.id);
+      return x!.status === 'dead' && x!.deliveryDetails[0]!.destination === 'desk' ? x : undefined;
+    });
+    expect(again.deliveryDetails[0]!.lastError).toBe('destination "desk" is now of type slack, and this message was made for webhook; give it back type webhook and replay, or purge it');
+    expect(sink.requests).toHaveLength(2);
   });
 
   it('logs, and records as done, messages for destinations without credentials', async () => {

@@ -112,8 +112,9 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
       const replay = stmt(SQL.replay, now, id);
       return ids(replay.sql, replay.params);
     },
-    async replayAll(now, { status, destination = null }) {
-      return ids(status === 'dead' ? SQL.replayDead : SQL.replayFailed, [now, now, destination, destination]);
+    async replayAll(now, { status, destination = null, to = null }) {
+      const replay = stmt(status === 'dead' ? SQL.replayDead : SQL.replayFailed, now, destination, to);
+      return ids(replay.sql, replay.params);
     },
     async prune(before, limit = Infinity) {
       let n = 0;

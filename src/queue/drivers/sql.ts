@@ -85,12 +85,12 @@ export const SQL = {
   replay: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?1, next_at = ?1
     WHERE (event_id = ?2 OR id IN (SELECT merged_into FROM deliveries WHERE event_id = ?2 AND merged_into IS NOT NULL))
       AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
-  // Every dead delivery, or every failed one waiting for its next try; of one destination when the
-  // third parameter is not NULL.
-  replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
-    WHERE status = 'dead' AND (? IS NULL OR destination = ?) RETURNING id`,
-  replayFailed: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?, next_at = ?
-    WHERE status = 'pending' AND attempts > 0 AND (? IS NULL OR destination = ?) RETURNING id`,
+  // Every dead delivery, or every failed one waiting for its next try; of one destination when ?2
+  // is not NULL, and given to destination ?3 when that is not NULL (the first was renamed).
+  replayDead: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?1, next_at = ?1, destination = COALESCE(?3, destination)
+    WHERE status = 'dead' AND (?2 IS NULL OR destination = ?2) RETURNING id`,
+  replayFailed: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?1, next_at = ?1, destination = COALESCE(?3, destination)
+    WHERE status = 'pending' AND attempts > 0 AND (?2 IS NULL OR destination = ?2) RETURNING id`,
   // RETURNING to count: D1's change count includes the rows a cascade deletes, SQLite's does not.
   // At most a batch of the oldest at a time (outbox.ts says why).
   // An event merged into a digest waits as long as the digest does. One not routed yet (a crash or a
