@@ -106,6 +106,18 @@ describe.each(STORE_DRIVERS)('the store on %s', (_name, open) => {
     expect(await store.replayAll(9, { status: 'dead', destination: 'c' })).toHaveLength(1);
   });
 
+  it('replays dead or failed deliveries of one destination to another, and leaves the others where they are', async () => {
+    const e = newEvent({ destinations: ['old', 'old', 'kept'] });
+    await commit(store, [e], 0);
+    const due = [...(await store.due('old', Date.now(), 10, new Set())), ...(await store.due('kept', Date.now(), 10, new Set()))];
+    await store.record(due.map((d, i) => ({ deliveryId: d.id, at: Date.now(), ok: false, detail: 'gone', ...(i === 0 ? { status: 'pending' as const, nextAt: Date.now() + HOUR } : { status: 'dead' as const }) })));
+    expect(await store.replayAll(7, { status: 'dead', destination: 'old', to: 'new' })).toHaveLength(1);
+    expect(await store.replayAll(7, { status: 'failed', destination: 'old', to: 'new' })).toHaveLength(1);
+    expect((await store.due('new', 7, 10, new Set())).map((d) => [d.destination, d.attempts])).toEqual([['new', 0], ['new', 0]]);
+    expect(await store.due('old', 7, 10, new Set())).toEqual([]);
+    expect((await store.explain(e.id))!.deliveryDetails.map((d) => [d.destination, d.status])).toEqual([['new', 'pending'], ['new', 'pending'], ['kept', 'dead']]);
+  });
+
   it('prunes delivered events after the retention period and keeps dead ones until purged', async () => {
     const old = Date.now() - 40 * 24 * HOUR;
     const [delivered, dead, fresh] = [newEvent({ receivedAt: old }), newEvent({ receivedAt: old }), newEvent()];
