@@ -26,7 +26,7 @@ describe('the events query', () => {
     return steps(sql, params);
   };
 
-  it.each([{}, { since: 0 }, ...['delivered', 'unrouted', 'duplicate', 'suppressed'].map((status) => ({ status }))] as EventFilter[])(
+  it.each([{}, { since: 0 }, ...['delivered', 'unrouted'].map((status) => ({ status }))] as EventFilter[])(
     'reads events newest first through an index and stops at the limit: %o',
     (filter) => {
       const listing = plan(filter);
@@ -42,6 +42,8 @@ describe('the events query', () => {
     // Any of the indexes of held deliveries alone (deliveries_held, _group, _incident).
     ['held', /deliveries_(held|group|incident)\b/],
     ['received', /events_unrouted/],
+    ['duplicate', /events_duplicate/],
+    ['suppressed', /deliveries_suppressed/],
   ])('starts %s from the few rows in that state (%s), never reading every event or delivery', (status, index) => {
     const listing = plan({ status } as EventFilter);
     expect(listing.join('\n')).toMatch(index);

@@ -115,14 +115,15 @@ export const SQL = {
 } as const;
 
 /** The delivery state an event in one of these statuses has in one of its deliveries, or in the digest one was merged into. */
-const DELIVERY_STATE: Partial<Record<EventStatus, string>> = { dead: 'dead', failed: 'pending', pending: 'pending', held: 'held' };
+const DELIVERY_STATE: Partial<Record<EventStatus, string>> = { dead: 'dead', failed: 'pending', pending: 'pending', held: 'held', suppressed: 'suppressed' };
 
 /**
  * `events` with its filter, as SQL and its positional parameters. It reads events newest first
  * and stops at the limit: grouping the whole table first took 700 ms at 300,000 events, and a
- * month of them is millions. The statuses that need an operator (dead, failed, pending, held) are
- * a few events among them: those start from the deliveries in that state, through partial indexes,
- * rather than read back through every delivered event to the first.
+ * month of them is millions. The statuses that need an operator (dead, failed, pending, held), and
+ * the rare ones (duplicate, suppressed), are a few events among them: those start from the rows in
+ * that state, through partial indexes, rather than read back through every delivered event to the
+ * first. Delivered and unrouted events are most of them, and found at once reading back.
  */
 export function eventsQuery(filter: EventFilter): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
@@ -133,6 +134,8 @@ export function eventsQuery(filter: EventFilter): { sql: string; params: unknown
       UNION ALL SELECT d.event_id FROM deliveries x JOIN deliveries d ON d.merged_into = x.id WHERE x.status = '${state}')`);
   } else if (filter.status === 'received') {
     where.push('e.routed_at IS NULL');
+  } else if (filter.status === 'duplicate') {
+    where.push('e.duplicate_of IS NOT NULL');
   }
   if (filter.since !== undefined) {
     where.push('e.received_at >= ?');
