@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import type { Plan } from '../../src/deliver/plan.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
 import type { D1Database } from '@cloudflare/workers-types/index.ts';
-import { Miniflare } from 'miniflare';
 import { d1Store } from '../../src/queue/drivers/d1.ts';
 import type { OutboxOptions } from '../../src/queue/drivers/outbox.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import { canonicalJson, fingerprint } from '../../src/queue/fingerprint.ts';
 import type { AcceptOutcome, NewEvent, Store } from '../../src/queue/store.ts';
+import { d1OverHttp } from './d1-over-http.ts';
 import { tempDataDir } from './server-process.ts';
 
 /** A store and how to end it: one of each driver, for the suite every driver must pass. */
@@ -18,13 +18,12 @@ export interface StoreUnderTest {
 
 /** A real D1 database, in workerd through Miniflare, with the migrations applied. */
 export async function tempD1(): Promise<{ db: D1Database; close(): Promise<void> }> {
-  const mf = new Miniflare({ modules: true, script: 'export default {}', d1Databases: ['DB'] });
-  const db = (await mf.getD1Database('DB')) as unknown as D1Database;
+  const { db, close } = await d1OverHttp();
   for (const m of readMigrations()) {
     const statements = m.sql.replace(/--.*$/gm, '').split(/;\s*$/m).map((x) => x.trim()).filter(Boolean);
     await db.batch(statements.map((x) => db.prepare(x)));
   }
-  return { db, close: () => mf.dispose() };
+  return { db, close };
 }
 
 /** The D1 driver on a real D1 database (tempD1). */

@@ -174,6 +174,8 @@ describe('the Worker with the shipped rules.yaml', () => {
     expect(retried! - first!).toBeGreaterThanOrEqual(2_000);
     expect(event.deliveryDetails[0]!.attempts.map((a) => a.ok)).toEqual([false, true]);
     expect(event.deliveryDetails[0]!.attempts[0]!.detail).toContain('ratelimited');
+    // Through the same attempt log as on Node: its line may be an earlier failure's, within the minute.
+    expect(worker.output()).toMatch(/ WARN delivery failed; will retry event=\S+ rule=\S+ destination=rate_desk\b/);
   });
 
   it('puts a delivery Slack refuses for good in the dead letters, with the reason, and replays it', async () => {
@@ -181,6 +183,7 @@ describe('the Worker with the shipped rules.yaml', () => {
     const ack = (await (await post(freshFailure(7003))).json()) as { id: string };
     const dead = await settled(ack.id, (e) => e.status === 'dead');
     expect(dead.deliveryDetails[0]!.lastError).toBe('Slack error: channel_not_found');
+    await waitFor('its log line', () => worker.output().includes(`ERROR delivery dead; replay it with \`switchboard replay\` (on Workers, POST /api/events/<id>/replay) event=${ack.id} `));
     expect((await admin<{ events: Array<{ id: string }> }>('/events?status=dead')).events.map((e) => e.id)).toContain(ack.id);
 
     slackAnswer = () => undefined;
