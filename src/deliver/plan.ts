@@ -42,10 +42,14 @@ export interface Plan {
   readonly deliveries: readonly PlannedDelivery[];
 }
 
+/** How many event ids outside the catalog a planner remembers having warned of: a sender making up ids cannot grow it. */
+const UNKNOWN_IDS_KEPT = 100;
+
 /** Routing and rendering for one configuration: turns a received event into deliveries. */
 export class Planner {
   readonly router: Router;
   readonly renderer: MessageRenderer;
+  private readonly unknownSeen = new Set<string>();
 
   constructor(
     readonly config: Config,
@@ -72,6 +76,16 @@ export class Planner {
       skipped: skipped.map((s) => ({ rule: s.rule.name, reason: s.reason })),
       deliveries,
     };
+  }
+
+  /**
+   * True the first time an event id this configuration does not know (neither in VCS's catalog nor
+   * under extra_events) is seen: said once, since VCS sends the same id again and again.
+   */
+  firstSightOfUnknown(eventId: string): boolean {
+    if (this.config.knownEvents.has(eventId) || this.unknownSeen.has(eventId) || this.unknownSeen.size >= UNKNOWN_IDS_KEPT) return false;
+    this.unknownSeen.add(eventId);
+    return true;
   }
 
   /** A rule's message for one of its destinations; the plain fallback when its template fails. */

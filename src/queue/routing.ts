@@ -1,3 +1,4 @@
+import { didYouMean } from '../config/did-you-mean.ts';
 import { Planner, type Plan } from '../deliver/plan.ts';
 import { enrichNeeds, type Enrichment, type EnrichmentSource } from '../enrich/enricher.ts';
 import type { EnrichTarget } from '../enrich/targets.ts';
@@ -76,6 +77,14 @@ export function routeStored(e: UnroutedEvent, planner: Planner, log: Logger, enr
     return { id: e.id, receivedAt: e.receivedAt, plan: EMPTY };
   }
   const event = { eventId: parsed.eventId, envelope: parsed.value };
+  if (planner.firstSightOfUnknown(parsed.eventId)) {
+    // A newer VCS, a handler set up by hand, or a typo in a test sender: no rule names it, so only
+    // patterns ("*", "clients.*") can take it, and it is easily missed among the unrouted.
+    log.warn(`event id not in VCS's catalog nor under extra_events; only rules with patterns can take it${didYouMean(parsed.eventId, planner.config.knownEvents)} (said once per id)`, {
+      event: e.id,
+      events_id: parsed.eventId,
+    });
+  }
   const needs = enrichNeeds(planner.router.candidates(parsed.eventId));
   if (needs.size === 0 || !enricher) return { id: e.id, receivedAt: e.receivedAt, plan: planner.plan(event), context: Planner.context(event) };
   return enrich(e.id, event, needs, enricher, log).then((enrichment) => ({
