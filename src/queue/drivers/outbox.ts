@@ -130,7 +130,8 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
       return n;
     },
     async purgeDead() {
-      // Counted before, in the same transaction: D1 counts cascaded deletes as changes, SQLite does not.
+      // Counted before the deletes (a dead digest's merged deliveries made dead first, so they count),
+      // in the same transaction: D1 counts cascaded deletes as changes, SQLite does not.
       const [, counted] = await run.batch([
         { sql: SQL.deadMerged, params: [] },
         { sql: SQL.countDead, params: [] },
