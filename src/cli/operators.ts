@@ -137,8 +137,9 @@ export function replay(
     if (!id) {
       const status = dead ? 'dead' : 'failed';
       const n = (await store.replayAll(Date.now(), { status, destination, to })).length;
-      const whose = destination === undefined ? '' : to === undefined ? ` to ${destination}` : ` of ${destination}`;
-      out(`queued ${counted(n, `${status} delivery`, `${status} deliveries`)}${whose} again${to === undefined ? '' : `, to ${to}`}`);
+      const what = counted(n, `${status} delivery`, `${status} deliveries`);
+      if (to !== undefined) out(`queued ${what} of ${destination} again, to ${to}`);
+      else out(`queued ${what}${destination !== undefined ? ` to ${destination}` : ''} again`);
       return 0;
     }
     const n = (await store.replay(id, Date.now()))?.length;

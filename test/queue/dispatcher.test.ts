@@ -261,19 +261,7 @@ rules:
     const sink = await startHttpServer(() => ({ status: 204 }));
     cleanups.push(sink.close);
     // The rules after a reload renamed "ops" to "ops-team".
-    const loaded = loadConfig(
-      `destinations:\n  ops-team: { type: webhook, url: "${sink.url}/hook" }\n  desk: { type: slack, channel: "#desk" }\nrules:\n  - { name: r, events: "*", to: ops-team }\n`,
-      { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined },
-    );
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    const { store } = tempStore();
-    const connections = connectDestinations(loaded.config, {}, silentLogger);
-    const dispatcher = new Dispatcher(store, () => ({ destinations: loaded.config.destinations, connections }), { log: silentLogger, pollMs: 50 });
-    cleanups.push(async () => {
-      await dispatcher.stop(100);
-      await closeDestinations(connections);
-      await store.close();
-    });
+    const { store, dispatcher } = pipeline(`destinations:\n  ops-team: { type: webhook, url: "${sink.url}/hook" }\n  desk: { type: slack, channel: "#desk" }\nrules:\n  - { name: r, events: "*", to: ops-team }\n`, {});
     const [a, b, c] = [newEvent({ destinations: ['ops'] }), newEvent({ destinations: ['ops'] }), newEvent({ destinations: ['old-desk'] })];
     await commit(store, [a, b, c], 0);
     dispatcher.notify();

@@ -1,5 +1,5 @@
 import { afterIo } from '../schedule.ts';
-import type { DueDelivery, Store, UnroutedEvent } from '../store.ts';
+import type { DueDelivery, Statement, Store, UnroutedEvent } from '../store.ts';
 import { holdMethods, type SqlRunner } from './holds.ts';
 import { dueDelivery, explanation, summary, type AttemptRow, type DeliveryRow, type DueRow, type EventRow, type SummaryRow } from './rows.ts';
 import { eventsQuery, SQL } from './sql.ts';
@@ -46,7 +46,7 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
   const { pruneHolds, ...holds } = holdMethods(run);
   const pruneBatch = options.pruneBatch ?? 1_000;
   const first = async <T>(sql: string, params: readonly unknown[]): Promise<T | undefined> => (await run.all<T>(sql, params))[0];
-  const ids = async (sql: string, params: readonly unknown[]) => (await run.all<{ id: number }>(sql, params)).map((r) => r.id);
+  const ids = async ({ sql, params }: Statement) => (await run.all<{ id: number }>(sql, params)).map((r) => r.id);
   return {
     ...holds,
     async unrouted(limit) {
@@ -65,7 +65,7 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
       return row && dueDelivery(row);
     },
     async replies(id) {
-      return ids(SQL.replies, [id]);
+      return ids(stmt(SQL.replies, id));
     },
     async claim(id, dueBy, until) {
       const [claimed] = await run.batch([{ sql: SQL.claim, params: [until, id, dueBy] }]);
@@ -109,12 +109,10 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
     },
     async replay(id, now) {
       if (!(await first(SQL.event, [id]))) return undefined;
-      const replay = stmt(SQL.replay, now, id);
-      return ids(replay.sql, replay.params);
+      return ids(stmt(SQL.replay, now, id));
     },
     async replayAll(now, { status, destination = null, to = null }) {
-      const replay = stmt(status === 'dead' ? SQL.replayDead : SQL.replayFailed, now, destination, to);
-      return ids(replay.sql, replay.params);
+      return ids(stmt(status === 'dead' ? SQL.replayDead : SQL.replayFailed, now, destination, to));
     },
     async prune(before, limit = Infinity) {
       let n = 0;

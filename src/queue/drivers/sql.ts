@@ -83,7 +83,7 @@ export const SQL = {
   attemptsOf: 'SELECT at, ok, detail FROM attempts WHERE delivery_id = ? ORDER BY at, rowid',
   // A digest is kept with the first event it carries: the others reach it through their merged deliveries.
   replay: `UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?1, next_at = ?1
-    WHERE (event_id = ?2 OR id IN (SELECT merged_into FROM deliveries WHERE event_id = ?2 AND merged_into IS NOT NULL))
+    WHERE (event_id = ?2 OR id IN (SELECT merged_into FROM deliveries WHERE event_id = ?2))
       AND (status = 'dead' OR (status = 'pending' AND attempts > 0)) RETURNING id`,
   // Every dead delivery, or every failed one waiting for its next try; of one destination when ?2
   // is not NULL, and given to destination ?3 when that is not NULL (the first was renamed).
