@@ -85,7 +85,13 @@ export function runIntakeThread(data: IntakeThreadData, parent: MessagePort): vo
     echo: data.echo,
     forward,
   });
-  const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, (info) => send({ type: 'listening', port: info.port })) as Server;
+  // VCS sends a small request at once. Node's own limits (60 s for the headers, 300 s for the
+  // whole request, looked at every 30 s) let a client that sends slowly, or not at all, hold a
+  // connection for minutes, and enough of them take every file descriptor, so that VCS's next call
+  // is refused. The check runs at least once a second, so a timeout fires within a second of its time.
+  const timeout = settings.requestTimeoutMs;
+  const serverOptions = { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(timeout, 1_000) };
+  const server = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port, serverOptions }, (info) => send({ type: 'listening', port: info.port })) as Server;
   // Open connections, and requests not answered yet: what a stop waits for, or cuts (see below).
   const connections = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -108,7 +114,7 @@ export function runIntakeThread(data: IntakeThreadData, parent: MessagePort): vo
     // Closing waits for every open connection, though, and after a grace period the others are
     // cut: one whose request (headers or body) is still arriving, or that never sent one, comes from
     // a stalled client, one sending slowly on purpose, or a probe. Nothing of it was acknowledged,
-    // and waiting would hold the stop until Node's header or request timeout, minutes later.
+    // and waiting would hold the stop until its request timeout (SWITCHBOARD_REQUEST_TIMEOUT_MS).
     const cutStalled = setTimeout(() => {
       const answering = new Set([...inFlight].filter((req) => req.complete).map((req) => req.socket));
       for (const socket of connections) if (!answering.has(socket)) socket.destroy();

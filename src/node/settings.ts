@@ -11,6 +11,8 @@ export interface NodeSettings extends ServiceSettings {
   fsync: boolean;
   /** Whether rules.yaml and its templates are watched for changes (SIGHUP reloads either way). */
   watch: boolean;
+  /** How long a client has to send a whole request (headers and body) before it is answered 408 and cut off. */
+  requestTimeoutMs: number;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): { ok: true; value: NodeSettings } | { ok: false; errors: string[] } {
@@ -24,6 +26,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): { ok: true; 
     dbFile: join(dataDir, 'switchboard.db'),
     fsync: switchSetting(env, 'SWITCHBOARD_FSYNC', false, errors),
     watch: switchSetting(env, 'SWITCHBOARD_WATCH', true, errors),
+    requestTimeoutMs: numberSetting(env, 'SWITCHBOARD_REQUEST_TIMEOUT_MS', 10_000, errors, { min: 1, integer: true }),
     ...readServiceSettings(env, errors),
   };
   return errors.length ? { ok: false, errors } : { ok: true, value };

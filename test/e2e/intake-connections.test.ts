@@ -5,7 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { expect, it } from 'vitest';
 import { fixture } from '../support/shipped-events.ts';
-import { startServer } from '../support/server-process.ts';
+import { runCli, startServer } from '../support/server-process.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** A raw connection to the server, with what it has answered so far. */
@@ -69,5 +69,29 @@ it('stops on SIGTERM within seconds while a client holds a body half-sent, or a 
     stalled.socket.destroy();
     silent.socket.destroy();
     await server.stop('SIGKILL');
+  }
+});
+
+it('answers 408 and cuts off a client that takes longer than SWITCHBOARD_REQUEST_TIMEOUT_MS, and still takes the events of others', async () => {
+  const timeoutMs = 600;
+  const server = await startServer({ SWITCHBOARD_REQUEST_TIMEOUT_MS: String(timeoutMs) });
+  const started = Date.now();
+  const stalled = await stalledBody(server.url);
+  const silent = await rawConnection(server.url);
+  try {
+    const answered = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: fixture('clients.balance_zero') });
+    expect(answered.status).toBe(200);
+    // Node's default would hold them for 60 s (no request) and 300 s (a body half-sent).
+    await waitFor('both slow clients cut off', () => stalled.closed() && silent.closed(), 5_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(timeoutMs);
+    expect(stalled.received()).toBe('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+    expect(silent.received()).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+    const events = await runCli(['events', '--json'], { DATA_DIR: server.dataDir });
+    expect(JSON.parse(events.stdout).map((e: { eventId: string }) => e.eventId)).toEqual(['clients.balance_zero']);
+    expect(server.output()).not.toContain('ERROR');
+  } finally {
+    stalled.socket.destroy();
+    silent.socket.destroy();
+    await server.stop();
   }
 });

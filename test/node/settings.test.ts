@@ -46,3 +46,19 @@ describe('the settings both runtimes read', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('SWITCHBOARD_REQUEST_TIMEOUT_MS', () => {
+  const timeout = (value?: string) => {
+    const read = readSettings(value === undefined ? {} : { SWITCHBOARD_REQUEST_TIMEOUT_MS: value });
+    return read.ok ? read.value.requestTimeoutMs : read.errors;
+  };
+
+  it('gives a client 10 s for its whole request unless told otherwise', () => {
+    expect([undefined, '', '2500'].map(timeout)).toEqual([10_000, 10_000, 2_500]);
+  });
+
+  it('refuses no time at all, and a unit, rather than guessing', () => {
+    expect(timeout('0')).toEqual([expect.stringContaining('SWITCHBOARD_REQUEST_TIMEOUT_MS')]);
+    expect(timeout('10s')).toEqual([expect.stringContaining('SWITCHBOARD_REQUEST_TIMEOUT_MS')]);
+  });
+});
