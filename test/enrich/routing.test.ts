@@ -1,14 +1,10 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { channelKinds } from '../../src/channels/index.ts';
 import type { EmailMessage } from '../../src/channels/email/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { Planner } from '../../src/deliver/plan.ts';
 import { CoreApiClient } from '../../src/enrich/coreapi.ts';
 import { Enricher } from '../../src/enrich/enricher.ts';
 import { silentLogger } from '../../src/log.ts';
-import { compileTemplate } from '../../src/node/template-compiler.ts';
 import { readMigrations } from '../../src/node/migrations.ts';
 import { sqliteStore } from '../../src/queue/drivers/sqlite.ts';
 import { DurableIntake } from '../../src/queue/intake.ts';
@@ -19,6 +15,7 @@ import { postEvent } from '../support/post-event.ts';
 import { commit, newEvent, tempStore } from '../support/store.ts';
 import { tempDataDir } from '../support/server-process.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
+import { plannerFor } from '../support/rules.ts';
 
 const KEY = 'routing-test-key-77c2e1';
 const ACME = { id: 12, name: 'ACME Telecom', balance: -3.5, credit: 500, currency: 'USD' };
@@ -61,10 +58,8 @@ describe('routing with enrichment', () => {
 
   /** A real intake, store and routing stage around RULES, enriching from the stand-in. */
   function pipeline(timeoutMs = 2_000) {
-    const loaded = loadConfig(RULES, { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined });
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     const { store } = tempStore();
-    const planner = new Planner(loaded.config, compileTemplate);
+    const planner = plannerFor(RULES);
     const enricher = new Enricher({
       api: new CoreApiClient({ url: api.url, apiKey: KEY, timeoutMs }),
       log: silentLogger,

@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sender } from '../../src/channels/channel.ts';
-import { channelKinds } from '../../src/channels/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
 import { connectDestinations, closeDestinations, type Connection } from '../../src/deliver/senders.ts';
 import { Planner } from '../../src/deliver/plan.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -17,6 +15,7 @@ import { commit, newEvent, tempStore } from '../support/store.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { freePort } from '../support/ports.ts';
+import { loadRules } from '../support/rules.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -25,9 +24,7 @@ afterEach(async () => {
 
 /** A real intake, store and dispatcher around a rules file, as the server wires them. */
 function pipeline(yaml: string, env: Record<string, string>, policy = { baseDelayMs: 50, maxDelayMs: 200, maxAgeMs: 60_000 }) {
-  const loaded = loadConfig(yaml, { file: 'rules.yaml', env, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined });
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  const config = loaded.config;
+  const config = loadRules(yaml, { env });
   const { store } = tempStore();
   const connections: Map<string, Connection> = connectDestinations(config, env, silentLogger);
   const dispatcher = new Dispatcher(store, () => ({ destinations: config.destinations, connections }), { log: silentLogger, policy, pollMs: 100 });

@@ -3,12 +3,9 @@
  * (patterns may take it), and said once in the log, with the id it most likely meant.
  */
 import { describe, expect, it } from 'vitest';
-import { channelKinds } from '../../src/channels/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { Planner } from '../../src/deliver/plan.ts';
 import { createLogger } from '../../src/log.ts';
-import { compileTemplate } from '../../src/node/template-compiler.ts';
 import { routeStored } from '../../src/queue/routing.ts';
+import { plannerFor } from '../support/rules.ts';
 
 const RULES = `
 extra_events: [clients.merged]
@@ -18,12 +15,6 @@ rules:
   - { name: zero, events: clients.balance_zero, to: audit }
   - { name: every-client-event, events: "clients.*", to: audit }
 `;
-
-function planner() {
-  const loaded = loadConfig(RULES, { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined });
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  return new Planner(loaded.config, compileTemplate);
-}
 
 let n = 0;
 const stored = (eventsId: string) => ({
@@ -36,7 +27,7 @@ describe('an event id outside the catalog', () => {
   it('is routed by the patterns that take it, and logged once per id with the id it likely meant', async () => {
     const lines: string[] = [];
     const log = createLogger((l) => lines.push(l));
-    const p = planner();
+    const p = plannerFor(RULES);
     const padded = stored(' clients.balance_zero');
     const routing = await routeStored(padded, p, log);
     expect(routing.plan.matched).toEqual([]);
@@ -56,7 +47,7 @@ describe('an event id outside the catalog', () => {
   it('stops remembering ids past a hundred, so that a sender making them up cannot grow memory', async () => {
     const lines: string[] = [];
     const log = createLogger((l) => lines.push(l));
-    const p = planner();
+    const p = plannerFor(RULES);
     for (let i = 0; i < 150; i++) await routeStored(stored(`made.up_${i}`), p, log);
     expect(lines).toHaveLength(100);
   });

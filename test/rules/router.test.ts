@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { channelKinds } from '../../src/channels/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { Planner } from '../../src/deliver/plan.ts';
 import { parseEnvelope } from '../../src/events/envelope.ts';
-import { compileTemplate } from '../../src/node/template-compiler.ts';
-
-function planner(yaml: string): Planner {
-  const loaded = loadConfig(yaml, { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined });
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  return new Planner(loaded.config, compileTemplate);
-}
+import { plannerFor as planner } from '../support/rules.ts';
 
 const event = (id: string, data: Record<string, unknown> = {}, objectId: number | string = 12) => {
   const parsed = parseEnvelope(JSON.stringify({ event: { dt: '2022-01-24T15:44:47+00:00', events_id: id, object_id: objectId }, data }));

@@ -1,6 +1,4 @@
 import { join } from 'node:path';
-import { channelKinds } from '../../src/channels/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
 import { Planner } from '../../src/deliver/plan.ts';
 import { parseEnvelope } from '../../src/events/envelope.ts';
 import { releaseDue } from '../../src/hold/release.ts';
@@ -14,6 +12,7 @@ import { recordRoutings, routeStored } from '../../src/queue/routing.ts';
 import type { DueDelivery, Routing, Store } from '../../src/queue/store.ts';
 import { tempDataDir } from './server-process.ts';
 import { tempD1 } from './store.ts';
+import { loadRules } from './rules.ts';
 
 export interface Post {
   events_id: string;
@@ -34,9 +33,7 @@ export interface Sent extends DueDelivery {
  * reads template files named by the rules (none by default); `log` gets what routing and release log.
  */
 export function holdHarness(yaml: string, driver: Driver = sqliteDriver(), readFile: (path: string) => string | undefined = () => undefined, log: Logger = silentLogger) {
-  const loaded = loadConfig(yaml, { file: 'rules.yaml', env: {}, kinds: channelKinds(), compile: compileTemplate, readFile });
-  if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.line}:${e.col} ${e.path}: ${e.message}`).join('\n'));
-  const config = loaded.config;
+  const config = loadRules(yaml, { readFile });
   const planner = new Planner(config, compileTemplate);
   const open = driver.open;
   let store: Store = open();

@@ -4,8 +4,6 @@
  */
 import type { Message, MessageBatch } from '@cloudflare/workers-types/index.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { channelKinds } from '../../src/channels/index.ts';
-import { loadConfig } from '../../src/config/load.ts';
 import { AttemptLog } from '../../src/deliver/attempt-log.ts';
 import { connectDestinations } from '../../src/deliver/senders.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -14,10 +12,10 @@ import { DEFAULT_POLICY } from '../../src/queue/policy.ts';
 import { consumeWork } from '../../src/worker/consumer.ts';
 import type { WorkerContext } from '../../src/worker/context.ts';
 import type { WorkMessage } from '../../src/worker/env.ts';
-import { compileTemplate } from '../../src/node/template-compiler.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { commit, newEvent, tempD1 } from '../support/store.ts';
+import { loadRules } from '../support/rules.ts';
 
 /** A batch as the queue hands it over, with what was acknowledged and what was queued anew. */
 function work(bodies: WorkMessage[]) {
@@ -45,10 +43,7 @@ describe('the delivery queue consumer', () => {
     const posted = Array.from({ length: events }, () => newEvent({ destinations: ['to'], type }));
     await commit(store, posted, 0);
     const deliveries = await store.due('to', Date.now(), 10, new Set());
-    const loaded = loadConfig(`destinations:\n  to: ${destinations}\nrules: []\n`, {
-      file: 'rules.yaml', env, kinds: channelKinds(), compile: compileTemplate, readFile: () => undefined,
-    });
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const config = loadRules(`destinations:\n  to: ${destinations}\nrules: []\n`, { env });
     // The queues are Cloudflare's: these record what the consumer queues.
     const queued: Array<{ body: unknown; delaySeconds?: number }> = [];
     const queue = {
@@ -59,8 +54,8 @@ describe('the delivery queue consumer', () => {
       store,
       log: silentLogger,
       attempts: new AttemptLog(silentLogger),
-      config: loaded.config,
-      connections: connectDestinations(loaded.config, env, silentLogger),
+      config,
+      connections: connectDestinations(config, env, silentLogger),
       policy: DEFAULT_POLICY,
       env: { DELIVERIES: queue, DEAD_LETTERS: queue },
     } as unknown as WorkerContext;
