@@ -98,11 +98,14 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length > 1) return usage('samples takes at most one event id');
       return samples(positionals[0]);
     case 'events':
+      if (positionals.length > 0) return usage(`events takes no arguments, got "${positionals[0]}"; filter with --status, --since and --limit`);
       return listEvents(values as { status?: string; since?: string; limit?: string; json?: boolean });
     case 'explain':
       if (!positionals[0]) return usage('explain needs an event id');
+      if (positionals.length > 1) return usage('explain takes one event id');
       return explain(positionals[0], values.json === true);
     case 'replay':
+      if (positionals.length > 1) return usage('replay takes one event id');
       return replay(positionals[0], {
         dead: values.dead === true,
         failed: values.failed === true,
@@ -111,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'purge':
       if (!values.dead) return usage('purge needs --dead');
+      if (positionals.length > 0) return usage('purge --dead takes no arguments');
       return purgeDead();
   }
   return usage(`unknown command "${command}"`);

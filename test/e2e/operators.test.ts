@@ -473,6 +473,11 @@ describe('a running server with the admin API', () => {
         [['replay', 'x', '--destination', 'desk'], '--destination and --to go with --dead or --failed; an event id names its deliveries already\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
         [['replay', 'x', '--to', 'desk'], '--destination and --to go with --dead or --failed; an event id names its deliveries already\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
         [['replay', '--dead', '--to', 'desk'], '--to needs --destination: the destination whose deliveries go to another\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
+        // Words the command does not take are refused, not ignored: `events dead` would list everything.
+        [['events', 'dead'], 'switchboard: events takes no arguments, got "dead"; filter with --status, --since and --limit\nRun "switchboard help" for the commands and their options.'],
+        [['explain', 'a', 'b'], 'switchboard: explain takes one event id\nRun "switchboard help" for the commands and their options.'],
+        [['replay', 'a', 'b'], 'switchboard: replay takes one event id\nRun "switchboard help" for the commands and their options.'],
+        [['purge', '--dead', 'all'], 'switchboard: purge --dead takes no arguments\nRun "switchboard help" for the commands and their options.'],
       ];
       for (const [args, message] of usage) {
         const r = await cli(...args);
