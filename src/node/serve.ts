@@ -1,4 +1,3 @@
-import { pruneBefore } from '../config/service-settings.ts';
 import { createEnrichment, readEnrichSettings } from '../enrich/setup.ts';
 import { adminApi } from '../http/admin.ts';
 import { parseAllowList } from '../http/auth.ts';
@@ -9,6 +8,7 @@ import { ReleaseStage } from '../queue/release-stage.ts';
 import { RoutingStage } from '../queue/routing.ts';
 import type { Routed } from '../queue/store.ts';
 import { DEFAULT_POLICY } from '../queue/policy.ts';
+import { pruneOld } from '../queue/prune.ts';
 import { claimDataDir } from './data-dir-lock.ts';
 import { startIntakeWorker } from './intake-worker.ts';
 import { openStore } from './open-store.ts';
@@ -145,7 +145,7 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<n
   // again an hour later; the server, already answering, goes on.
   const prune = async () => {
     try {
-      const n = await store.prune(pruneBefore(s, Date.now()));
+      const n = await pruneOld(store, s, live.current.config, Date.now());
       if (n > 0) log.info(`pruned ${counted(n, 'event')} older than the retention period that nothing waits on (delivered, taken by no rule, or repeats)`);
     } catch (e) {
       log.error('pruning failed; trying again in an hour', { error: (e as Error).message });

@@ -310,6 +310,8 @@ export interface Store {
    * for the next call.
    */
   prune(before: number, limit?: number): Promise<number>;
+  /** Deletes hold state (groups, throttles, closed incidents) nothing waits on, last used before `before`. */
+  pruneHolds(before: number): Promise<void>;
   /** Deletes dead deliveries and events left with nothing pending. */
   purgeDead(): Promise<number>;
   /** Throttles and incidents for hold decisions, with the deliveries of incidents' opening events. */

@@ -1,4 +1,4 @@
-import { pruneBefore } from '../config/service-settings.ts';
+import { pruneOld } from '../queue/prune.ts';
 import type { WorkerContext } from './context.ts';
 import { enqueue, release } from './consumer.ts';
 
@@ -26,7 +26,7 @@ export async function sweep(cx: WorkerContext, now = Date.now()): Promise<{ rout
     ...deliveries.map((d) => ({ kind: 'deliver' as const, delivery: d.id })),
   ]);
   const released = await release(cx, now);
-  const pruned = await cx.store.prune(pruneBefore(cx.settings, now), PRUNE_PER_SWEEP);
+  const pruned = await pruneOld(cx.store, cx.settings, cx.config, now, PRUNE_PER_SWEEP);
   if (events.length + deliveries.length > 0) cx.log.warn('queued again what was left behind', { events: events.length, deliveries: deliveries.length });
   return { routed: events.length, requeued: deliveries.length, released, pruned };
 }

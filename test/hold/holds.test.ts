@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyHolds } from '../../src/hold/decide.ts';
 import { releaseDue } from '../../src/hold/release.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
+import { pruneOld } from '../../src/queue/prune.ts';
 import { ConflictError, type Store } from '../../src/queue/store.ts';
 import { d1Driver, holdHarness, sqliteDriver, text, type Driver, type Sent } from '../support/holds.ts';
 
@@ -50,6 +51,9 @@ const failure = (n: number, mailbox = 'rates@carrier.example') => ({
   object_id: n,
   data: { credentials: { login: mailbox, host: 'imap.example.net' }, message: { from: 'Vendor <v@vendor.example>', subject: `deck ${n}` } },
 });
+
+// SWITCHBOARD_RETENTION_DAYS=0 and SWITCHBOARD_IDEMPOTENCY_HOURS=0: every event goes at the first prune it can.
+const KEEP_NOTHING = { retentionMs: 0, idempotencyWindowMs: 0 };
 
 const subjects = (s: Sent) => [...text(s).matchAll(/Subject: (deck \d+)/g)].map((m) => m[1]);
 
@@ -115,6 +119,38 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect(await h.store.prune(T0 + 24 * HOUR)).toBe(1);
       expect((await h.store.events({})).map((e) => e.id).sort()).toEqual([...merged].sort());
       expect(await h.store.explain(alone!)).toBeUndefined();
+    });
+
+    it('prunes the event a delivered digest is stored with only after every other event it carries: they stay delivered, not held back', async () => {
+      const h = await harness(RATE_DESK('    group_wait: 0s\n    group_interval: 5m'));
+      await h.post(T0, failure(1));
+      await h.tick(T0);
+      const [first] = await h.post(T0 + 10, failure(2));
+      const [last] = await h.post(T0 + 4 * MIN, failure(3));
+      const [digest] = await h.tick(T0 + 5 * MIN);
+      expect(digest).toMatchObject({ eventId: first });
+      expect(subjects(digest!)).toEqual(['deck 2', 'deck 3']);
+
+      // The cutoff falls between the digest's first event and its last: only the one sent alone goes.
+      expect(await h.store.prune(T0 + MIN)).toBe(1);
+      expect(await h.store.explain(last!)).toMatchObject({ status: 'delivered', deliveryDetails: [{ status: 'merged', mergedInto: { id: digest!.id, status: 'delivered' } }] });
+      // Past both, the last goes first, and the digest with its first event at the next prune.
+      expect(await h.store.prune(T0 + 10 * MIN)).toBe(1);
+      expect(await h.store.explain(last!)).toBeUndefined();
+      expect(await h.store.prune(T0 + 10 * MIN)).toBe(1);
+      expect(await h.store.events({})).toEqual([]);
+    });
+
+    it('keeps a group\'s interval through a prune when the retention period is shorter: the next failure still waits it out', async () => {
+      const h = await harness(RATE_DESK('    group_wait: 0s\n    group_interval: 2h'));
+      await h.post(T0, failure(1));
+      expect(await h.tick(T0)).toHaveLength(1);
+      expect(await pruneOld(h.store, KEEP_NOTHING, h.config, T0 + HOUR)).toBe(1);
+      await h.post(T0 + HOUR, failure(2));
+      expect(await h.tick(T0 + HOUR)).toEqual([]);
+      const [next, ...rest] = await h.tick(T0 + 2 * HOUR);
+      expect(rest).toEqual([]);
+      expect(text(next!)).toContain('deck 2');
     });
 
     it('replays a dead digest from any event it carries, and purges the events it carries with it', async () => {
@@ -291,6 +327,20 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       // Counted once: the one after it says nothing of them.
       await h.post(T0 + 3 * HOUR, zero(12));
       expect(mail((await h.tick(T0 + 3 * HOUR))[0]!).text).not.toContain('Held back');
+    });
+
+    it('keeps counting through a prune when the retention period is shorter than the throttle\'s period', async () => {
+      const h = await harness(FINANCE.replace('per: 1h', 'per: 1d'));
+      await h.post(T0, zero(12));
+      expect(await h.tick(T0)).toHaveLength(1);
+      await h.post(T0 + HOUR, zero(12));
+      expect(await pruneOld(h.store, KEEP_NOTHING, h.config, T0 + 2 * HOUR)).toBe(2);
+      const [third] = await h.post(T0 + 3 * HOUR, zero(12));
+      expect(await h.tick(T0 + 3 * HOUR)).toEqual([]);
+      expect(await h.store.explain(third!)).toMatchObject({ status: 'suppressed', deliveryDetails: [{ hold: 'throttle' }] });
+      // The day over, the next one goes and counts both held back.
+      await h.post(T0 + 25 * HOUR, zero(12));
+      expect(mail((await h.tick(T0 + 25 * HOUR))[0]!).text).toContain('Held back: 2 more like this since 2026-11-27 11:00 EET\n');
     });
 
     it('refuses a decision made on throttle counts that changed meanwhile, and makes it again', async () => {

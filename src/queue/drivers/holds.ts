@@ -18,10 +18,7 @@ export interface SqlRunner {
   batch(statements: readonly Statement[]): Promise<StatementResult[]>;
 }
 
-export type HoldMethods = Pick<Store, 'route' | 'holdState' | 'dueHolds' | 'groupItems' | 'applyRelease' | 'nextHold'> & {
-  /** Deletes hold state nothing waits on any more, older than `before`. */
-  pruneHolds(before: number): Promise<void>;
-};
+export type HoldMethods = Pick<Store, 'route' | 'holdState' | 'dueHolds' | 'groupItems' | 'applyRelease' | 'nextHold' | 'pruneHolds'>;
 
 /** Runs a transaction; a failed guard means the state it was decided on changed: ConflictError. */
 async function transact(run: SqlRunner, statements: ReadonlyArray<Statement & { role: RouteRole }>): Promise<Array<StatementResult & { role: RouteRole }>> {

@@ -43,7 +43,7 @@ const unrouted = (r: UnroutedRow): UnroutedEvent => ({ id: r.id, raw: r.payload,
  * and closing: one implementation on the shared SQL, run by either driver's runner.
  */
 export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit<SqlStore, 'accept' | 'close'> {
-  const { pruneHolds, ...holds } = holdMethods(run);
+  const holds = holdMethods(run);
   const pruneBatch = options.pruneBatch ?? 1_000;
   const first = async <T>(sql: string, params: readonly unknown[]): Promise<T | undefined> => (await run.all<T>(sql, params))[0];
   const ids = async ({ sql, params }: Statement) => (await run.all<{ id: number }>(sql, params)).map((r) => r.id);
@@ -124,7 +124,6 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
         // nothing else (deliveries, /healthz) until the whole backlog is gone.
         await new Promise<void>((next) => afterIo(next));
       }
-      await pruneHolds(before);
       return n;
     },
     async purgeDead() {

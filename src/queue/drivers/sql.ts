@@ -94,11 +94,14 @@ export const SQL = {
   // RETURNING to count: D1's change count includes the rows a cascade deletes, SQLite's does not.
   // At most a batch of the oldest at a time (outbox.ts says why).
   // An event merged into a digest waits as long as the digest does. One not routed yet (a crash or a
-  // stop between its 200 and routing) has no deliveries yet, but everything still to send.
+  // stop between its 200 and routing) has no deliveries yet, but everything still to send. A digest
+  // is stored with the first event it carries: that event goes only once the others have gone (a
+  // prune later), or they would be left merged into nothing, and read as held back on purpose.
   prune: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? AND routed_at IS NOT NULL AND NOT EXISTS
     (SELECT 1 FROM deliveries d LEFT JOIN deliveries m ON m.id = d.merged_into WHERE d.event_id = events.id AND ${EFFECTIVE} IN ('pending', 'dead', 'held'))
+    AND NOT EXISTS (SELECT 1 FROM deliveries d JOIN deliveries c ON c.merged_into = d.id WHERE d.event_id = events.id AND c.event_id <> events.id)
     ORDER BY received_at ${LIMIT}) RETURNING id`,
-  // Hold state nothing waits on any more, older than the retention period.
+  // Hold state nothing waits on any more, last used before the cutoff (src/queue/prune.ts).
   pruneGroups: `DELETE FROM groups WHERE flush_at IS NULL AND COALESCE(last_flush_at, 0) < ?
     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.group_id = groups.id AND d.status = 'held')`,
   pruneThrottles: 'DELETE FROM throttles WHERE period_start < ?',
