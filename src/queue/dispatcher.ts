@@ -44,6 +44,7 @@ export class Dispatcher {
   private postponed = new Map<string, number>();
   private flushScheduled = false;
   private stopped = false;
+  private holdsRead = false;
   private nextOrphanCheck = 0;
   private readonly loop: WorkLoop;
   private readonly now: () => number;
@@ -84,6 +85,7 @@ export class Dispatcher {
   /** Starts what is due and may start; says when to look again. */
   private async step(): Promise<number | undefined> {
     const { destinations, connections } = this.routes();
+    if (!this.holdsRead) await this.readHolds(destinations);
     await this.buryOrphans(destinations);
     for (const dest of destinations.values()) {
       const now = this.now();
@@ -100,6 +102,19 @@ export class Dispatcher {
     // Work already due but held back is woken by a pacer, or by a completion (which notifies).
     const pacers = [...this.pacers.values()].filter((t) => t > now);
     return pacers.length ? Math.min(...pacers) : undefined;
+  }
+
+  /**
+   * A Retry-After that came before a restart holds back its channel still: the deliveries waiting
+   * then were postponed in the store, and those routed since are held back by its pacer.
+   */
+  private async readHolds(destinations: ReadonlyMap<string, Destination>): Promise<void> {
+    for (const [name, until] of await this.store.destinationHolds(this.now())) {
+      const dest = destinations.get(name);
+      const pace = dest?.kind.pacing?.(dest.settings);
+      if (pace) this.pacers.set(pace.key, Math.max(this.pacers.get(pace.key) ?? 0, until));
+    }
+    this.holdsRead = true;
   }
 
   /**

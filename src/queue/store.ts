@@ -296,8 +296,13 @@ export interface Store {
   pendingDestinations(): Promise<string[]>;
   /** Records attempts and their resulting states in one transaction. */
   record(attempts: readonly AttemptRecord[]): Promise<void>;
-  /** Makes a destination's pending deliveries wait until `until` at least (a Retry-After that holds back the whole channel). */
+  /**
+   * Makes a destination's pending deliveries wait until `until` at least (a Retry-After that holds
+   * back the whole channel), and those routed before then: `destinationHolds`.
+   */
   postpone(destination: string, until: number): Promise<void>;
+  /** The destinations a Retry-After still holds back at `now`, and until when. */
+  destinationHolds(now: number): Promise<ReadonlyMap<string, number>>;
   events(filter: EventFilter): Promise<EventSummary[]>;
   explain(id: string): Promise<Explanation | undefined>;
   /** Queues an event's failed or dead deliveries again, as new; their ids (undefined: no such event). */

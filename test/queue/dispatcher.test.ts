@@ -95,7 +95,7 @@ describe('dispatcher', () => {
     for (const at of later) expect(at - answered429At()).toBeGreaterThanOrEqual(1_000);
   });
 
-  it('keeps a Slack channel held back by Retry-After across a restart', async () => {
+  it('keeps a Slack channel held back by Retry-After across a restart, for messages routed after it too', async () => {
     const { slack, later, answered429At } = await slackLimitingOnce(2);
     const { store, post, dispatcher, connections, destinations, policy } = pipeline(slackRules(1), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
     await Promise.all([post(1), post(2)]);
@@ -105,7 +105,10 @@ describe('dispatcher', () => {
     const restarted = new Dispatcher(store, () => ({ destinations, connections }), { log: silentLogger, policy, pollMs: 100 });
     cleanups.push(() => restarted.stop(1_000));
     restarted.notify();
-    await waitFor('both messages', () => slack.posts.length === 2, 15_000);
+    // Routed after the 429, so not among the deliveries it postponed.
+    await post(3);
+    await waitFor('the three messages', () => slack.posts.length === 3, 15_000);
+    expect(later).toHaveLength(3);
     for (const at of later) expect(at - answered429At()).toBeGreaterThanOrEqual(2_000);
   });
 

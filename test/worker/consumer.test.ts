@@ -99,7 +99,7 @@ describe('the delivery queue consumer', () => {
       return { status: 429, headers: { 'retry-after': '3' }, body: { ok: false, error: 'ratelimited' } };
     });
     cleanups.push(slack.close);
-    const { deliveries, cx, queued } = await pending(destination, { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url }, 2);
+    const { deliveries, cx, queued, store } = await pending(destination, { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url }, 2);
     const [first, second] = deliveries;
     await consumeWork(work([{ kind: 'deliver', delivery: first!.id }]).batch, cx);
     expect(slack.attempts).toHaveLength(1);
@@ -112,5 +112,14 @@ describe('the delivery queue consumer', () => {
     const again = queued.filter((q) => (q.body as { delivery: number }).delivery === second!.id);
     expect(again).toHaveLength(1);
     expect(Date.now() + again[0]!.delaySeconds! * 1000).toBeGreaterThanOrEqual(answered429At + 3_000);
+
+    // Routed after the 429 (another isolate, a later event), so not postponed with the others: it waits too.
+    await commit(store, [newEvent({ destinations: ['to'], type: 'slack' })], 0);
+    const [late] = await store.due('to', Date.now(), 10, new Set());
+    await consumeWork(work([{ kind: 'deliver', delivery: late!.id }]).batch, cx);
+    expect(slack.attempts).toHaveLength(1);
+    const lateAgain = queued.filter((q) => (q.body as { delivery: number }).delivery === late!.id);
+    expect(lateAgain).toHaveLength(1);
+    expect(Date.now() + lateAgain[0]!.delaySeconds! * 1000).toBeGreaterThanOrEqual(answered429At + 3_000);
   });
 });

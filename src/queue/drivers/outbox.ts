@@ -93,7 +93,13 @@ export function outboxMethods(run: SqlRunner, options: OutboxOptions = {}): Omit
       );
     },
     async postpone(destination, until) {
-      await run.batch([{ sql: SQL.postpone, params: [until, destination, until] }]);
+      await run.batch([
+        { sql: SQL.postpone, params: [until, destination, until] },
+        { sql: SQL.holdDestination, params: [destination, until] },
+      ]);
+    },
+    async destinationHolds(now) {
+      return new Map((await run.all<{ destination: string; until: number }>(SQL.destinationHolds, [now])).map((r) => [r.destination, r.until]));
     },
     async events(filter) {
       const { sql, params } = eventsQuery(filter);

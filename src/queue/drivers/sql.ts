@@ -37,7 +37,12 @@ const REPLY_REF = `COALESCE(rm.ref, r.ref) AS reply_ref, COALESCE(rm.status, r.s
 // `tried`: every attempt on record, those before a replay too (a replay sets `attempts` back to 0
 // for the retry policy); an index lookup per due row, as the reply joins are.
 const TRIED = `(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id) AS tried`;
-const DUE_COLUMNS = `d.id, d.event_id, d.rule, d.destination, d.type, d.message, d.attempts, ${TRIED}, d.created_at, d.next_at, ${REPLY_REF}`;
+const dueColumns = (nextAt: string) => `d.id, d.event_id, d.rule, d.destination, d.type, d.message, d.attempts, ${TRIED}, d.created_at, ${nextAt} AS next_at, ${REPLY_REF}`;
+const DUE_COLUMNS = dueColumns('d.next_at');
+// Due no sooner than a Retry-After lets its destination be sent to again: a delivery routed after
+// the 429 was not postponed with the others (the Workers consumer reads it; Node's dispatcher
+// keeps the hold in memory, and reads it from the store at start).
+const HELD_NEXT_AT = `MAX(d.next_at, COALESCE((SELECT h.until FROM destination_holds h WHERE h.destination = d.destination), 0))`;
 
 /** Every statement, with positional parameters. */
 export const SQL = {
@@ -56,7 +61,7 @@ export const SQL = {
   overdue: `SELECT ${DUE_COLUMNS} FROM deliveries d ${REPLY_JOIN}
     WHERE d.status = 'pending' AND d.next_at <= ? AND COALESCE(rm.status, r.status, '') NOT IN ('pending', 'held')
     ORDER BY d.next_at, d.id ${LIMIT}`,
-  delivery: `SELECT ${DUE_COLUMNS} FROM deliveries d ${REPLY_JOIN}
+  delivery: `SELECT ${dueColumns(HELD_NEXT_AT)} FROM deliveries d ${REPLY_JOIN}
     WHERE d.id = ? AND d.status = 'pending'`,
   unroutedEvent: 'SELECT id, payload, received_at FROM events WHERE id = ? AND routed_at IS NULL',
   // Deliveries that waited for this one's message (or the digest's that carries it) to answer it.
@@ -66,6 +71,9 @@ export const SQL = {
   // for 9,000, where the few pending ones take 4 µs.
   pendingDestinations: `SELECT DISTINCT destination FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending'`,
   postpone: `UPDATE deliveries SET next_at = ? WHERE destination = ? AND status = 'pending' AND next_at < ?`,
+  holdDestination: `INSERT INTO destination_holds (destination, until) VALUES (?, ?)
+    ON CONFLICT (destination) DO UPDATE SET until = MAX(until, excluded.until)`,
+  destinationHolds: 'SELECT destination, until FROM destination_holds WHERE until > ?',
   // Taken by one sender (next_at moved to the end of its lease): a second copy of its queue message finds it not due.
   claim: `UPDATE deliveries SET next_at = ? WHERE id = ? AND status = 'pending' AND next_at <= ? RETURNING id`,
   schedule: `UPDATE deliveries SET next_at = ? WHERE id = ? AND status = 'pending'`,
