@@ -11,6 +11,8 @@ interface Failing {
   lineAt: number;
   /** Failed attempts since then, not logged one by one. */
   unlogged: number;
+  /** Logs them when the minute is over, after a success or a death within it. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -18,7 +20,8 @@ interface Failing {
  * fails, and a line for each (183,000 in five minutes for 20,000 e-mails, then some thirty a second
  * for hours) buries everything else: its failed attempts are logged at most once a minute, each line
  * counting the ones not logged since the one before (`also_failed`), and once it sends again the
- * last count is logged as soon as a minute has passed. A destination failing now and then is held to
+ * last count is logged as soon as its minute is over (by a timer: a destination that recovers sends
+ * its backlog, then often nothing for hours). A destination failing now and then is held to
  * that minute too. Successes and dead deliveries are logged each: a dead one needs a replay.
  */
 export class AttemptLog {
@@ -50,13 +53,23 @@ export class AttemptLog {
       return;
     }
     this.log.warn('delivery failed; will retry', { ...fields, also_failed: f?.unlogged || undefined });
+    clearTimeout(f?.timer);
     this.failing.set(destination, { lineAt: at, unlogged: 0 });
   }
 
   /** After a success or a death: the failed attempts not logged yet, once their minute is over. */
   private quiet(destination: string, at: number): void {
     const f = this.failing.get(destination);
-    if (!f || at - f.lineAt < this.lineMs) return;
+    if (!f) return;
+    const over = f.lineAt + this.lineMs;
+    if (at < over) {
+      if (f.unlogged > 0 && !f.timer) {
+        f.timer = setTimeout(() => this.failing.get(destination) === f && this.quiet(destination, over), over - at);
+        f.timer.unref?.();
+      }
+      return;
+    }
+    clearTimeout(f.timer);
     if (f.unlogged > 0) {
       this.log.warn('delivery attempts failed and not logged one by one', { destination, also_failed: f.unlogged, since: new Date(f.lineAt).toISOString() });
     }

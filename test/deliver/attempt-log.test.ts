@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait.ts';
 import type { SendResult } from '../../src/channels/channel.ts';
 import { AttemptLog } from '../../src/deliver/attempt-log.ts';
 import { createLogger } from '../../src/log.ts';
@@ -10,12 +11,12 @@ const gone: SendResult = { ok: false, retry: false, reason: 'HTTP 404' };
 const sent: SendResult = { ok: true };
 
 /** An AttemptLog and its lines without their time stamps; `attempt` settles delivery `n` to `destination` at `at`. */
-function setUp() {
+function setUp(lineMs = 60_000) {
   const lines: string[] = [];
-  const log = new AttemptLog(createLogger((l) => lines.push(l.replace(/^\S+ /, ''))), 60_000);
+  const log = new AttemptLog(createLogger((l) => lines.push(l.replace(/^\S+ /, ''))), lineMs);
   const attempt = (n: number, destination: string, result: SendResult, at: number) => {
     const d: DueDelivery = { id: n, eventId: `e${n}`, rule: 'r', destination, type: 'webhook', message: {}, attempts: 0, tried: 0, createdAt: 0, nextAt: at };
-    log.settled(d, result, nextState(result, 1, 0, at, undefined, () => 0), at);
+    log.settled(d, result, nextState(result, 1, at, at, undefined, () => 0), at);
   };
   return { lines, attempt };
 }
@@ -63,6 +64,22 @@ describe('AttemptLog', () => {
       'INFO delivered event=e6 rule=r destination=hook attempt=1',
       'WARN delivery failed; will retry event=e7 rule=r destination=hook attempt=1 reason="HTTP 503" retry_in_ms=500',
     ]);
+  });
+
+  it('logs the last count when its minute is over though nothing is sent after the recovery', async () => {
+    // On the real clock, with a line every 300 ms instead of every minute.
+    const { lines, attempt } = setUp(300);
+    const start = Date.now();
+    attempt(1, 'hook', down, start);
+    attempt(2, 'hook', down, start + 1);
+    attempt(3, 'hook', sent, start + 2);
+    expect(lines).toHaveLength(2);
+    const count = await waitFor('the count', () => lines[2]);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(300);
+    expect(count).toBe(`WARN delivery attempts failed and not logged one by one destination=hook also_failed=1 since=${new Date(start).toISOString()}`);
+    // Logged once: the next success says nothing of them.
+    attempt(4, 'hook', sent, Date.now());
+    expect(lines.slice(3)).toEqual(['INFO delivered event=e4 rule=r destination=hook attempt=1']);
   });
 
   it('holds a destination that fails now and then to one line a minute about its failures', () => {
