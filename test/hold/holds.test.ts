@@ -89,6 +89,8 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
 
       const [digest, ...rest] = await h.tick(T0 + 5 * MIN);
       expect(rest).toEqual([]);
+      // Its maximum age counts from when the group let it go.
+      expect(digest!.createdAt).toBe(T0 + 5 * MIN);
       expect(text(digest!)).toMatch(/^\*99 × Rate e-mail had no attachments\* · rates@carrier\.example\n• Mailbox: rates@carrier\.example on imap\.example\.net · From: Vendor &lt;v@vendor\.example&gt; · Subject: deck 2 · /);
       expect(subjects(digest!)).toEqual(Array.from({ length: 99 }, (_, i) => `deck ${i + 2}`));
 
@@ -450,6 +452,8 @@ describe.each(DRIVERS)('on %s', (_name, open) => {
       expect(await h.tick(T0 + HOUR + 9 * MIN)).toEqual([]);
       const replies = await h.tick(T0 + HOUR + 10 * MIN);
       expect(replies).toHaveLength(2);
+      // Their maximum age counts from now, when they were let go, not from the event.
+      for (const r of replies) expect(r.createdAt).toBe(T0 + HOUR + 10 * MIN);
       const root = (destination: string) => opened.find((s) => s.destination === destination && s.eventId !== recovery && JSON.stringify(s.message).includes('#12'))!;
       for (const r of replies) expect(r.replyTo, r.destination).toBe(`ref-${root(r.destination).id}`);
       expect(mail(replies.find((r) => r.destination === 'finance')!).text).toContain('Since: 2026-11-27 08:00 UTC (1 h)\n');
