@@ -42,9 +42,14 @@ describe('slack sender (chat.postMessage)', () => {
     expect(api.posts.map((p) => p.thread_ts)).toEqual([undefined, api.posts[0]!.ts]);
   });
 
-  it.each(['channel_not_found', 'not_in_channel', 'invalid_auth'])('gives up on %s', async (error) => {
+  it.each(['channel_not_found', 'not_in_channel', 'invalid_auth', 'is_archived', 'msg_too_long'])('gives up on %s', async (error) => {
     const { sender } = await slackWith(() => ({ body: { ok: false, error } }));
     expect(await sender.send(message)).toEqual({ ok: false, retry: false, reason: `Slack error: ${error}` });
+  });
+
+  it('retries an error code it does not know: Slack adds codes, and most are transient', async () => {
+    const { sender } = await slackWith(() => ({ body: { ok: false, error: 'fatal_error' } }));
+    expect(await sender.send(message)).toEqual({ ok: false, retry: true, reason: 'Slack error: fatal_error' });
   });
 
   it('retries a 429 after exactly Retry-After, without waiting inside the call', async () => {
@@ -167,5 +172,22 @@ describe('webhook sender', () => {
     expect(await bad.send({ body: {} })).toEqual({ ok: false, retry: false, reason: 'HTTP 400: x' });
     const busy = connect<{ body: unknown }>('webhook', { url: `${sink.url}/busy` }, {});
     expect(await busy.send({ body: {} })).toMatchObject({ ok: false, retry: true });
+  });
+
+  // Two whole seconds ahead when answered, as an HTTP date has no milliseconds: more than 1 s, at most 2 s.
+  const inTwoSeconds = () => new Date(Math.floor(Date.now() / 1000) * 1000 + 2_000).toUTCString();
+  it.each([
+    [408, () => ({}), { ok: false, retry: true, reason: 'HTTP 408: x' }],
+    [429, () => ({ 'retry-after': '30' }), { ok: false, retry: true, reason: 'HTTP 429: x', retryAfterMs: 30_000 }],
+    [503, () => ({ 'retry-after': inTwoSeconds() }), { ok: false, retry: true, reason: 'HTTP 503: x', retryAfterMs: expect.toSatisfy((ms: number) => ms > 0 && ms <= 2_000) }],
+    [302, () => ({ location: '/elsewhere' }), { ok: false, retry: false, reason: 'HTTP 302: x' }],
+    [404, () => ({}), { ok: false, retry: false, reason: 'HTTP 404: x' }],
+  ])('classifies HTTP %i', async (status, headers, outcome) => {
+    const sink = await startHttpServer((req) => (req.url === '/elsewhere' ? { status: 200 } : { status, headers: headers(), body: 'x' }));
+    closers.push(sink.close);
+    const hook = connect<{ body: unknown }>('webhook', { url: `${sink.url}/hook` }, {});
+    expect(await hook.send({ body: {} })).toEqual(outcome);
+    // A redirect is not followed: the URL should be the final one.
+    expect(sink.requests.map((r) => r.url)).toEqual(['/hook']);
   });
 });
