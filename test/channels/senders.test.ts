@@ -151,6 +151,18 @@ describe('email sender (SMTP)', () => {
     expect(smtp.received.map((r) => r.to)).toEqual([['a@x.example']]);
   });
 
+  it.each([
+    [550, false],
+    [450, true],
+  ])('classifies a message refused for every recipient (%i) as the reply code says', async (code, retry) => {
+    const smtp = await startSmtp(undefined, 0, () => ({ code, message: 'refused' }));
+    closers.push(smtp.close);
+    const sender = connect<typeof message>('email', { to: ['a@x.example', 'b@x.example'] }, { SMTP_URL: smtp.url });
+    closers.push(async () => sender.close?.());
+    expect(await sender.send(message)).toMatchObject({ ok: false, retry, reason: expect.stringContaining(String(code)) });
+    expect(smtp.received).toEqual([]);
+  });
+
   it('retries when the SMTP server is down, and never shows the password', async () => {
     const sender = connect<typeof message>('email', { to: 'a@x.example' }, { SMTP_URL: 'smtp://user:s3cret-pass@127.0.0.1:9' });
     const result = await sender.send(message);

@@ -82,6 +82,12 @@ describe('AttemptLog', () => {
     expect(lines.slice(3)).toEqual(['INFO delivered event=e4 rule=r destination=hook attempt=1']);
   });
 
+  it('warns of an e-mail delivered to some of its recipients only, naming those refused', () => {
+    const { lines, attempt } = setUp();
+    attempt(1, 'finance', { ok: true, missed: 'gone@x.example (550 5.1.1 no such user)' }, 1_000);
+    expect(lines).toEqual(['WARN delivered, but not to every recipient; those are not tried again event=e1 rule=r destination=finance attempt=1 missed="gone@x.example (550 5.1.1 no such user)"']);
+  });
+
   it('holds a destination that fails now and then to one line a minute about its failures', () => {
     const { lines, attempt } = setUp();
     for (let n = 1; n <= 100; n++) attempt(n, 'hook', n % 2 ? down : sent, n * 1_000);

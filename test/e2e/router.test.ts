@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL, FINANCE, fixture, payloadOf, PROVISIONING, RATE_FAILURES } from '../support/shipped-events.ts';
 import { startHttpServer } from '../support/http-server.ts';
 import { freePort } from '../support/ports.ts';
-import { runCli, startServer, type ServerProcess } from '../support/server-process.ts';
+import { runCli, startServer, tempDataDir, type ServerProcess } from '../support/server-process.ts';
 import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
@@ -321,6 +321,13 @@ describe('server options', () => {
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).message).toContain('switchboard: destination "finance" (email) cannot be set up: SMTP_URL is not a valid URL (expected smtp://… or smtps://…); check the environment variables it uses');
     expect((failure as Error).message).not.toContain('s3cret-pass');
+  });
+
+  it('refuses to start on a port out of range and an allow-list it cannot read, naming every mistake', async () => {
+    const r = await runCli(['serve'], { DATA_DIR: tempDataDir(), PORT: '70000', SWITCHBOARD_ALLOW_CIDRS: '10.0.0.0/8, 10.0.0.300' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('switchboard: PORT must be a whole number ≥ 0 and ≤ 65535, got "70000"\nswitchboard: SWITCHBOARD_ALLOW_CIDRS: "10.0.0.300" is not an IP address or CIDR network\n');
+    expect(r.stdout).toBe('');
   });
 
   it('refuses clients outside SWITCHBOARD_ALLOW_CIDRS and admits those inside', async () => {
