@@ -41,9 +41,9 @@ function pipeline(yaml: string, env: Record<string, string>, policy = { baseDela
   return { store: store as Store, dispatcher, post, connections, destinations: config.destinations, policy };
 }
 
-const slackRules = (paceMs: number) => `
+const slackRules = (paceMs?: number) => `
 destinations:
-  desk: { type: slack, channel: "#desk", pace_ms: ${paceMs} }
+  desk: { type: slack, channel: "#desk"${paceMs === undefined ? '' : `, pace_ms: ${paceMs}`} }
 rules:
   - { name: zero, events: clients.balance_zero, to: desk, template: { slack: { text: "zero {{event.object_id}}" } } }
 `;
@@ -112,10 +112,13 @@ describe('dispatcher', () => {
     for (const at of later) expect(at - answered429At()).toBeGreaterThanOrEqual(2_000);
   });
 
-  it('paces messages to one Slack channel', async () => {
+  it.each([
+    ['pace_ms: 150', 150],
+    ['not set: 1 s', undefined],
+  ])('paces messages to one Slack channel (%s)', async (_name, paceMs) => {
     const slack = await startSlackApi();
     cleanups.push(slack.close);
-    const { post, connections } = pipeline(slackRules(150), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
+    const { post, connections } = pipeline(slackRules(paceMs), { SLACK_BOT_TOKEN: 'x', SLACK_API_URL: slack.url });
     // When the dispatcher starts each send (arrival times add the loopback's jitter under load).
     const started: number[] = [];
     const real = connections.get('desk') as { sender: Sender<unknown> };
@@ -125,10 +128,13 @@ describe('dispatcher', () => {
     expect(slack.posts.map((p) => p.text)).toEqual(['zero 1', 'zero 2', 'zero 3', 'zero 4']);
     const gaps = started.slice(1).map((t, i) => t - started[i]!);
     // A timer may fire up to a millisecond early by Date.now()'s rounding.
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(149);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual((paceMs ?? 1_000) - 1);
   });
 
-  it('keeps as many messages in flight to a webhook as its concurrency says, and no more', async () => {
+  it.each([
+    ['concurrency: 3', ', concurrency: 3', 3],
+    ['not set: 16', '', 16],
+  ])('keeps as many messages in flight to a webhook as its concurrency says (%s), and no more', async (_name, setting, concurrency) => {
     let open = 0;
     let maxOpen = 0;
     // A slow webhook: each answer takes 100 ms.
@@ -145,15 +151,16 @@ describe('dispatcher', () => {
     cleanups.push(hook.close);
     const rules = `
 destinations:
-  hook: { type: webhook, url: "${hook.url}/in", concurrency: 3 }
+  hook: { type: webhook, url: "${hook.url}/in"${setting} }
 rules:
   - { name: zero, events: clients.balance_zero, to: hook }
 `;
     const { post } = pipeline(rules, {});
-    // Ten events at once: ten deliveries due together.
-    await Promise.all(Array.from({ length: 10 }, (_, i) => post(i + 1)));
-    await waitFor('ten messages', () => hook.requests.length === 10);
-    expect(maxOpen).toBe(3);
+    // More events at once than it may send at once: their deliveries due together.
+    const events = concurrency * 3;
+    await Promise.all(Array.from({ length: events }, (_, i) => post(i + 1)));
+    await waitFor('every message', () => hook.requests.length === events);
+    expect(maxOpen).toBe(concurrency);
   });
 
   it('keeps retrying while the SMTP server is down and delivers when it is back', async () => {
