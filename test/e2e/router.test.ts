@@ -330,6 +330,25 @@ describe('server options', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('gives up on a delivery still failing at SWITCHBOARD_MAX_AGE_HOURS, saying so', async () => {
+    const down = await startHttpServer(() => ({ status: 503, body: 'maintenance' }));
+    // 1.8 s: the first try, a retry about a second later, and the last at that age.
+    const server = await startServer({ PROVISIONING_WEBHOOK_URL: `${down.url}/provisioning`, SWITCHBOARD_MAX_AGE_HOURS: '0.0005' });
+    try {
+      const res = await fetch(`${server.url}/hooks/vcs`, { method: 'POST', body: fixture(PROVISIONING[0]!) });
+      const { id } = (await res.json()) as { id: string };
+      const dead = await waitForAsync('the delivery dead', async () => {
+        const r = await runCli(['explain', id], { DATA_DIR: server.dataDir });
+        return r.stdout.includes(': dead\n') ? r.stdout : undefined;
+      });
+      expect(dead).toMatch(/ gave up after \d+ attempts over \d s: HTTP 503: maintenance\n/);
+      expect(down.requests.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await server.stop();
+      await down.close();
+    }
+  });
+
   it('refuses clients outside SWITCHBOARD_ALLOW_CIDRS and admits those inside', async () => {
     const outside = await startServer({ SWITCHBOARD_ALLOW_CIDRS: '10.0.0.0/8, 2001:db8::/32' });
     const inside = await startServer({ SWITCHBOARD_ALLOW_CIDRS: '10.0.0.0/8,127.0.0.0/8' });
