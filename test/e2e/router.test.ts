@@ -341,7 +341,7 @@ describe('server options', () => {
         const r = await runCli(['explain', id], { DATA_DIR: server.dataDir });
         return r.stdout.includes(': dead\n') ? r.stdout : undefined;
       });
-      expect(dead).toMatch(/ gave up after \d+ attempts over \d s: HTTP 503: maintenance\n/);
+      expect(dead).toMatch(/ gave up after \d+ attempts over \d+ s: HTTP 503: maintenance\n/);
       expect(down.requests.length).toBeGreaterThanOrEqual(2);
     } finally {
       await server.stop();
