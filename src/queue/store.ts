@@ -298,7 +298,7 @@ export interface Store {
   record(attempts: readonly AttemptRecord[]): Promise<void>;
   /**
    * Makes a destination's pending deliveries wait until `until` at least (a Retry-After that holds
-   * back the whole channel), and those routed before then: `destinationHolds`.
+   * back the whole channel), and keeps the hold for those routed before then (`destinationHolds`).
    */
   postpone(destination: string, until: number): Promise<void>;
   /** The destinations a Retry-After still holds back at `now`, and until when. */
