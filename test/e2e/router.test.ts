@@ -330,6 +330,18 @@ describe('server options', () => {
     expect(r.stdout).toBe('');
   });
 
+  it.each([
+    ['', 'NORMAL'],
+    ['1', 'FULL'],
+  ])('says at start which durability is in force (SWITCHBOARD_FSYNC=%s), as SQLite reports it', async (fsync, synchronous) => {
+    const server = await startServer({ SWITCHBOARD_FSYNC: fsync });
+    try {
+      expect(server.output()).toContain(` INFO outbox ready file=${server.dataDir}/switchboard.db synchronous=${synchronous}\n`);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('gives up on a delivery still failing at SWITCHBOARD_MAX_AGE_HOURS, saying so', async () => {
     const down = await startHttpServer(() => ({ status: 503, body: 'maintenance' }));
     // 1.8 s: the first try, a retry about a second later, and the last at that age.
