@@ -9,6 +9,7 @@ import { startSlackApi } from '../support/slack-api.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { waitFor, waitForAsync } from '../support/wait.ts';
 import { freePort } from '../support/ports.ts';
+import { startHttpServer } from '../support/http-server.ts';
 
 // What operators do with a running Switchboard: idempotent intake, the admin API, the CLI on the
 // server's DATA_DIR, fallback messages for broken templates, and stopping without losing deliveries.
@@ -550,6 +551,38 @@ describe('graceful shutdown', () => {
       await slack.close();
     }
   });
+
+  it('waits at most 10 s for a send still in flight, exits 0, and sends it again after the restart', async () => {
+    // A webhook that never answers the first request, with a timeout of its own longer than the wait.
+    const hook = await startHttpServer(() => (hook.requests.length === 1 ? new Promise(() => {}) : { status: 204 }));
+    const dir = tempDataDir();
+    const rulesFile = join(dir, 'rules.yaml');
+    writeFileSync(rulesFile, `destinations:\n  hook: { type: webhook, url: "${hook.url}/in", timeout_ms: 60000 }\nrules:\n  - { name: all, events: clients.update, to: hook }\n`);
+    const env = { RULES_FILE: rulesFile, DATA_DIR: dir };
+    let server: ServerProcess | undefined;
+    try {
+      server = await startServer(env);
+      const { id } = await post(server, update(402));
+      await waitFor('the message to reach the webhook', () => hook.requests.length === 1);
+      const exited = new Promise<number | null>((done) => server!.child.once('exit', done));
+      const signalled = Date.now();
+      server.child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const waited = Date.now() - signalled;
+      expect(waited).toBeGreaterThanOrEqual(10_000);
+      expect(waited).toBeLessThan(20_000);
+      // Never answered, so not recorded: still to send.
+      const left = JSON.parse((await runCli(['explain', id, '--json'], { DATA_DIR: dir })).stdout);
+      expect(left).toMatchObject({ status: 'pending', deliveryDetails: [{ status: 'pending', attempts: [] }] });
+
+      server = await startServer(env);
+      await waitForAsync('the message delivered after the restart', async () => JSON.parse((await runCli(['explain', id, '--json'], { DATA_DIR: dir })).stdout).status === 'delivered');
+      expect(hook.requests).toHaveLength(2);
+    } finally {
+      await server?.stop('SIGKILL');
+      await hook.close();
+    }
+  }, 60_000);
 
   it('keeps deliveries pending across SIGTERM while SMTP is down, and sends them after a restart', async () => {
     const port = await freePort();
