@@ -163,6 +163,22 @@ rules:
     expect(maxOpen).toBe(concurrency);
   });
 
+  it('sends at most 4 e-mails at once to one destination', async () => {
+    // A slow mail server: each answer takes 100 ms.
+    const smtp = await startSmtp(undefined, 0, undefined, 100);
+    cleanups.push(smtp.close);
+    const rules = `
+destinations:
+  finance: { type: email, to: finance@example.com }
+rules:
+  - { name: zero, events: clients.balance_zero, to: finance }
+`;
+    const { post } = pipeline(rules, { SMTP_URL: smtp.url, MAIL_FROM: 'switchboard@example.com' });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => post(i + 1)));
+    await waitFor('every e-mail', () => smtp.received.length === 12);
+    expect(smtp.mostAtOnce()).toBe(4);
+  });
+
   it('keeps retrying while the SMTP server is down and delivers when it is back', async () => {
     const port = await freePort();
     const { store, post } = pipeline(

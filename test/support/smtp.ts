@@ -12,11 +12,14 @@ type Refusal = { code: number; message: string } | undefined;
 
 /**
  * A real SMTP server on 127.0.0.1 (smtp-server). `reject` can answer a message with an SMTP error
- * (e.g. 451 or 550) instead of accepting it; `refuseRecipient` one recipient, at RCPT TO.
+ * (e.g. 451 or 550) instead of accepting it; `refuseRecipient` one recipient, at RCPT TO; `answerAfterMs`
+ * holds each answer to a message that long (a slow server), and `mostAtOnce` says how many it held at once.
  */
-export async function startSmtp(reject: (n: number) => Refusal = () => undefined, port = 0, refuseRecipient: (address: string) => Refusal = () => undefined) {
+export async function startSmtp(reject: (n: number) => Refusal = () => undefined, port = 0, refuseRecipient: (address: string) => Refusal = () => undefined, answerAfterMs = 0) {
   const received: Received[] = [];
   let attempts = 0;
+  let open = 0;
+  let mostAtOnce = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -29,6 +32,9 @@ export async function startSmtp(reject: (n: number) => Refusal = () => undefined
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
+        mostAtOnce = Math.max(mostAtOnce, ++open);
+        if (answerAfterMs) await new Promise((r) => setTimeout(r, answerAfterMs));
+        open -= 1;
         attempts += 1;
         const no = reject(attempts);
         if (no) {
@@ -55,6 +61,7 @@ export async function startSmtp(reject: (n: number) => Refusal = () => undefined
     port: bound,
     received,
     attempts: () => attempts,
+    mostAtOnce: () => mostAtOnce,
     close: () => new Promise<void>((done) => server.close(() => done())),
   };
 }
