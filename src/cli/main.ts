@@ -105,8 +105,7 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length > 1) return usage('explain takes one event id');
       return explain(positionals[0], values.json === true);
     case 'replay':
-      if (positionals.length > 1) return usage('replay takes one event id');
-      return replay(positionals[0], {
+      return replay(positionals, {
         dead: values.dead === true,
         failed: values.failed === true,
         destination: typeof values.destination === 'string' ? values.destination : undefined,

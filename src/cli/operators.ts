@@ -115,14 +115,15 @@ export function explain(id: string, json: boolean, out: Out = console.log, err: 
  * with `--destination`, and to another with `--to`: the running server sends them within a second.
  */
 export function replay(
-  id: string | undefined,
+  ids: readonly string[],
   which: { dead?: boolean; failed?: boolean; destination?: string | undefined; to?: string | undefined },
   out: Out = console.log,
   err: Out = console.error,
 ): Promise<number> {
   const { dead, failed, destination, to } = which;
+  const id = ids[0];
   const problem =
-    [id, dead, failed].filter(Boolean).length !== 1
+    ids.length > 1 || [id, dead, failed].filter(Boolean).length !== 1
       ? 'replay takes one event id, --dead or --failed'
       : id && (destination !== undefined || to !== undefined)
         ? '--destination and --to go with --dead or --failed; an event id names its deliveries already'

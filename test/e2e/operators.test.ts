@@ -477,7 +477,7 @@ describe('a running server with the admin API', () => {
         // Words the command does not take are refused, not ignored: `events dead` would list everything.
         [['events', 'dead'], 'switchboard: events takes no arguments, got "dead"; filter with --status, --since and --limit\nRun "switchboard help" for the commands and their options.'],
         [['explain', 'a', 'b'], 'switchboard: explain takes one event id\nRun "switchboard help" for the commands and their options.'],
-        [['replay', 'a', 'b'], 'switchboard: replay takes one event id\nRun "switchboard help" for the commands and their options.'],
+        [['replay', 'a', 'b'], 'replay takes one event id, --dead or --failed\nusage: switchboard replay <event id> | --dead | --failed [--destination NAME [--to NAME]]'],
         [['purge', '--dead', 'all'], 'switchboard: purge --dead takes no arguments\nRun "switchboard help" for the commands and their options.'],
       ];
       for (const [args, message] of usage) {
